@@ -1,0 +1,76 @@
+"""Cited text as data: sentences, their citations to exact spans, and numbered sources.
+
+Answers, briefs and framing findings all use these types; rendering to text, Markdown or
+HTML happens at the edge (``render.py``, the CLI, the UI).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    """A pointer from a sentence to the exact characters of an article that support it."""
+
+    n: int = Field(description="Number of the source in the answer's source list (1-based).")
+    article_id: str
+    chunk_id: str
+    start: int = Field(description="Offset in the article text.")
+    end: int
+    quote: str = Field(description="article.text[start:end], copied by code, never by a model.")
+
+
+class CitedSentence(BaseModel):
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    supported: bool = False
+    support_score: float = 0.0
+    note: str | None = Field(
+        default=None, description="Why the verifier flagged or re-attached the sentence."
+    )
+
+
+class SourceRef(BaseModel):
+    n: int
+    article_id: str
+    title: str
+    outlet: str
+    published: datetime | None = None
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data["published"] = self.published.isoformat() if self.published else None
+        return data
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated_cost_usd: float | None = None
+    model: str | None = None
+
+
+class CitedText(BaseModel):
+    """Sentences with citations and their numbered sources: the shape of answers and briefs."""
+
+    mode: str = Field(description="'extractive' or 'llm'.")
+    refused: bool = False
+    refusal_reason: str | None = None
+    sentences: list[CitedSentence] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    usage: Usage | None = None
+    notices: list[str] = Field(
+        default_factory=list, description="Things the reader must know (e.g. LLM fell back)."
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        return data
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)

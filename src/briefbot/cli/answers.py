@@ -1,0 +1,3 @@
+"""Commands of this concept register here on the shared app."""
+
+from __future__ import annotations

@@ -1,0 +1,85 @@
+"""``Briefbot``: the one object the CLI, the UI, tests and benchmarks use."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from briefbot.embedders import Embedder, create_embedder
+from briefbot.errors import NotFoundError
+from briefbot.ingest import Ingestor, Progress
+from briefbot.models import Article, Hit, IngestReport, SearchFilters
+from briefbot.retrieval import DenseRetriever
+from briefbot.settings import Settings
+from briefbot.store import ChromaStore
+
+
+class Briefbot:
+    """News in, cited answers out. Safe to share between threads (writes are serialised)."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChromaStore) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self._lock = threading.RLock()
+        self.retriever = DenseRetriever(store, embedder)
+        self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
+
+    @classmethod
+    def open(
+        cls,
+        store: str | Path | None = None,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+    ) -> Briefbot:
+        """Open (creating if needed) a store: a directory, or an http(s) Chroma server URL."""
+        settings = settings or Settings()
+        if store is not None:
+            location = str(store)
+            if location.startswith(("http://", "https://")):
+                settings = settings.model_copy(update={"chroma_url": location})
+            else:
+                settings = settings.model_copy(
+                    update={"store_path": Path(location).expanduser(), "chroma_url": None}
+                )
+        embedder = embedder or create_embedder(settings)
+        chroma = ChromaStore(settings, embedder.name, embedder.dimension)
+        return cls(settings, embedder, chroma)
+
+    def _store_changed(self) -> None:
+        """Hook for derived indexes that must follow the store."""
+
+    # --- library -----------------------------------------------------------------------
+
+    def ingest(
+        self, sources: Iterable[str | Path], progress: Progress | None = None
+    ) -> IngestReport:
+        with self._lock:
+            return self.ingestor.ingest([str(s) for s in sources], progress)
+
+    def ingest_articles(self, articles: list[Article]) -> IngestReport:
+        with self._lock:
+            return self.ingestor.ingest_articles(articles)
+
+    def articles(self) -> list[Article]:
+        """All articles, newest first, without their text."""
+        found = self.store.list_articles(with_text=False)
+        return sorted(found, key=lambda a: (a.published is None, a.published), reverse=False)
+
+    def article(self, article_id: str) -> Article:
+        found = self.store.get_article(article_id)
+        if found is None:
+            raise NotFoundError(f"no article with id {article_id!r} in {self.store.location}")
+        return found
+
+    def delete(self, article_id: str) -> int:
+        """Remove an article and all its chunks; returns the number of chunks removed."""
+        with self._lock:
+            self.article(article_id)
+            removed = self.store.delete_article(article_id)
+            self._store_changed()
+            return removed
+
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
+        return self.retriever.search(query, k, filters)

