@@ -74,3 +74,43 @@ class CitedText(BaseModel):
     @property
     def text(self) -> str:
         return " ".join(s.text for s in self.sentences)
+
+
+class Passage(BaseModel):
+    """A numbered piece of source text shown to an engine; citations point inside it.
+
+    ``text`` is exactly ``article.text[start:end]``, so a span found inside the passage maps
+    back to the article by adding ``start``.
+    """
+
+    n: int
+    article_id: str
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    title: str
+    outlet: str
+    published: datetime | None = None
+    url: str | None = None
+
+    def source_ref(self) -> SourceRef:
+        return SourceRef(
+            n=self.n,
+            article_id=self.article_id,
+            title=self.title,
+            outlet=self.outlet,
+            published=self.published,
+            url=self.url,
+        )
+
+    def citation(self, local_start: int, local_end: int) -> Citation:
+        """A citation of ``text[local_start:local_end]`` in article coordinates."""
+        return Citation(
+            n=self.n,
+            article_id=self.article_id,
+            chunk_id=self.chunk_id,
+            start=self.start + local_start,
+            end=self.start + local_end,
+            quote=self.text[local_start:local_end],
+        )
