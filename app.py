@@ -1,35 +1,55 @@
-"""briefbot web app: layout only; every behaviour lives in ``briefbot.Briefbot``."""
+"""briefbot web app: layout only; every behaviour lives in ``briefbot.Briefbot``.
+
+The store and engine come from ``Settings`` (environment and ``.env``). A caller that already
+holds a ``Briefbot`` (a test, an embedding app) may put it in ``st.session_state["briefbot"]``
+before the first run; pages take it from there.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from briefbot import Briefbot, BriefbotError
-
-
-@st.cache_resource(show_spinner="Loading the store and the embedder…")
-def get_bot() -> Briefbot:
-    return Briefbot.open()
-
+from briefbot import Briefbot, BriefbotError, Settings
+from briefbot.ui import text as fmt
 
 st.set_page_config(page_title="briefbot", page_icon="📰", layout="wide")
-st.title("briefbot")
-st.caption("Search your news; every hit shows its source and the quoted text.")
 
-try:
-    bot = get_bot()
-except BriefbotError as exc:
-    st.error(str(exc))
-    st.stop()
 
-query = st.text_input("Search the store", placeholder="e.g. North Korean engineers in Russia")
-if query:
-    hits = bot.search(query, k=5)
-    if not hits:
-        st.info("No matching passages.")
-    for hit in hits:
-        date = hit.published.date().isoformat() if hit.published else "undated"
-        with st.container(border=True):
-            st.markdown(f"**{hit.title}**", help=None)
-            st.text(f"{hit.source} · {date} · score {hit.score:.2f}")
-            st.text(hit.quote)
+@st.cache_resource(show_spinner="Opening the store and loading the embedder…")
+def open_bot(store_location: str, embedder: str, _settings: Settings) -> Briefbot:
+    """One ``Briefbot`` per store and embedder, shared by every session of the server."""
+    return Briefbot.open(settings=_settings)
+
+
+if "briefbot" not in st.session_state:
+    settings = Settings()
+    try:
+        st.session_state.briefbot = open_bot(
+            settings.store_location, settings.embedder, _settings=settings
+        )
+    except BriefbotError as exc:
+        st.error(f"briefbot cannot start: {fmt.md_escape_inline(str(exc))}")
+        st.stop()
+
+bot: Briefbot = st.session_state.briefbot
+
+with st.sidebar:
+    st.markdown("### 📰 briefbot")
+    st.caption("Every sentence cites the span of the article that supports it.")
+    st.markdown("**Engine**")
+    st.caption(fmt.md_escape_inline(fmt.engine_label(bot.settings)))
+    st.markdown("**Store**")
+    st.caption(
+        fmt.md_escape_inline(f"{bot.settings.store_location} · {bot.store.count_articles()} articles")
+    )
+
+page = st.navigation(
+    [
+        st.Page("pages/chat.py", title="Chat", icon=":material/forum:", default=True),
+        st.Page("pages/brief.py", title="Brief", icon=":material/summarize:"),
+        st.Page("pages/framing.py", title="Framing", icon=":material/compare:"),
+        st.Page("pages/library.py", title="Library", icon=":material/library_books:"),
+    ],
+    position="top",
+)
+page.run()

@@ -16,8 +16,11 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
     os.environ.pop(_name, None)
 
 from briefbot import Briefbot, Settings  # noqa: E402
-from briefbot.embedders import Embedder, MiniLMEmbedder  # noqa: E402
+from briefbot.embedders import Embedder, MiniLMEmbedder, register_embedder  # noqa: E402
 from tests.fakes import FakeEmbedder  # noqa: E402
+
+# `BRIEFBOT_EMBEDDER=fake` lets CLI and app tests run without loading the real model.
+register_embedder("fake")(lambda settings: FakeEmbedder())
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -6,11 +6,12 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from briefbot.bm25 import BM25Index
 from briefbot.embedders import Embedder, create_embedder
 from briefbot.errors import NotFoundError
 from briefbot.ingest import Ingestor, Progress
 from briefbot.models import Article, Hit, IngestReport, SearchFilters
-from briefbot.retrieval import DenseRetriever
+from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings
 from briefbot.store import ChromaStore
 
@@ -23,7 +24,8 @@ class Briefbot:
         self.embedder = embedder
         self.store = store
         self._lock = threading.RLock()
-        self.retriever = DenseRetriever(store, embedder)
+        self.bm25 = BM25Index(store, None if settings.chroma_url else settings.store_path / "bm25")
+        self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
         self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
 
     @classmethod
@@ -49,6 +51,7 @@ class Briefbot:
 
     def _store_changed(self) -> None:
         """Hook for derived indexes that must follow the store."""
+        self.bm25.refresh()
 
     # --- library -----------------------------------------------------------------------
 
@@ -83,3 +86,10 @@ class Briefbot:
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         return self.retriever.search(query, k, filters)
+
+    def retrieve(
+        self, question: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> Retrieval:
+        """Hits for a question and whether they clear ``Settings.relevance_floor``."""
+        hits = self.retriever.search(question, k or self.settings.top_k, filters)
+        return judge_relevance(question, hits, self.settings.relevance_floor)

@@ -1,17 +1,19 @@
 """Fetching news over HTTP within limits: scheme, address, redirects, size, time, type.
 
-Every hop of a redirect chain is checked again after DNS resolution, so a public URL cannot
+Every hop of a redirect chain is resolved and checked again, and the connection goes to the
+address that was checked (no second DNS lookup), so neither a redirect nor DNS rebinding can
 bounce briefbot onto loopback, a private network or a cloud metadata address.
 """
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import socket
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlparse
 
 import httpx
 
@@ -28,6 +30,20 @@ FEED_TYPES = (
     "application/feed+json",
 )
 USER_AGENT = "briefbot/0.1 (+news reader for reporters)"
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"\x7fELF",
+    b"RIFF",
+    b"\x00\x00\x01\x00",
+)
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -49,41 +65,140 @@ class Page:
         return self.body.decode(self.charset or "utf-8", errors="replace")
 
 
-def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return bool(
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+@dataclass(frozen=True)
+class Target:
+    """A checked URL and the address the connection must go to."""
+
+    url: httpx.URL
+    address: IPAddress
+
+    def pinned(self) -> httpx.URL:
+        return self.url.copy_with(host=str(self.address), username=None, password=None)
+
+    @property
+    def host_header(self) -> str:
+        host = self.url.raw_host.decode("ascii")
+        if ":" in host:
+            host = f"[{host}]"
+        return host if self.url.port is None else f"{host}:{self.url.port}"
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Raise ``UnsafeURLError`` unless ``url`` is http(s) to an allowed address."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https"):
-        raise UnsafeURLError(url, f"only http and https URLs are fetched, not {parsed.scheme!r}")
-    host = parsed.hostname
-    if not host:
-        raise UnsafeURLError(url, "the URL has no host")
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return address.ipv4_mapped
+        if address.sixtofour:
+            return address.sixtofour
+        if address.teredo:
+            return address.teredo[1]
+    return None
+
+
+def forbidden_reason(address: IPAddress, allow_private: bool) -> str | None:
+    """Why ``address`` must not be fetched from, or None if it may.
+
+    ``allow_private`` opens loopback and private ranges (an intranet) but never link-local
+    (cloud metadata at 169.254.169.254), multicast or unspecified addresses.
+    """
+    inner = _embedded_ipv4(address)
+    if inner is not None:
+        return forbidden_reason(inner, allow_private)
+    if address.is_link_local:
+        return "a link-local (cloud metadata) address"
+    if address.is_multicast or address.is_unspecified:
+        return "a multicast or unspecified address"
     if allow_private:
-        return
+        return None
+    if address.is_loopback:
+        return "a loopback address"
+    if not address.is_global:
+        return "a private or reserved address"
+    return None
+
+
+def _port_of(url: httpx.URL) -> int:
+    return url.port or (443 if url.scheme == "https" else 80)
+
+
+def host_is_allowlisted(url: httpx.URL, allowed_hosts: Sequence[str]) -> bool:
+    """True if ``url``'s host (or host:port) is in the explicit allowlist."""
+    host = url.host.rstrip(".").lower()
+    port = _port_of(url)
+    for entry in allowed_hosts:
+        entry = entry.strip().lower()
+        if entry.startswith("["):  # [v6]:port
+            name, _, rest = entry[1:].partition("]")
+            entry_port = rest.lstrip(":")
+        elif entry.count(":") == 1:
+            name, entry_port = entry.split(":")
+        else:
+            name, entry_port = entry, ""
+        if name.rstrip(".") == host and (not entry_port or entry_port == str(port)):
+            return True
+    return False
+
+
+def parse_url(url: str) -> httpx.URL:
+    """``url`` as an http(s) URL with a host and a valid port, or ``UnsafeURLError``."""
     try:
-        infos = socket.getaddrinfo(host, parsed.port or 80, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise FetchError(url, f"cannot resolve host {host!r}: {exc.strerror}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if _forbidden(address):
-            raise UnsafeURLError(
-                url,
-                f"{host} resolves to {address}, a private/loopback/link-local address; "
-                "set BRIEFBOT_ALLOW_PRIVATE_HOSTS=true to fetch from an intranet",
-            )
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise UnsafeURLError(url, f"not a valid URL: {exc}") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise UnsafeURLError(
+            url, f"only http and https URLs are fetched, not {parsed.scheme or 'none'!r}"
+        )
+    if not parsed.host:
+        raise UnsafeURLError(url, "the URL has no host")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise UnsafeURLError(url, f"port {parsed.port} is out of range")
+    return parsed
+
+
+def check_url(
+    url: str, allow_private: bool = False, allowed_hosts: Sequence[str] = ()
+) -> Target:
+    """Resolve ``url`` and return the address to connect to, or raise ``UnsafeURLError``.
+
+    Every address the host resolves to must be allowed (unless the host is allowlisted), so
+    a name with one public and one private record is refused.
+    """
+    parsed = parse_url(url)
+    host = parsed.host
+    try:
+        infos = socket.getaddrinfo(host, _port_of(parsed), proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise FetchError(url, f"cannot resolve host {host!r}: {reason}") from exc
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses:
+        raise FetchError(url, f"host {host!r} has no address")
+    if not host_is_allowlisted(parsed, allowed_hosts):
+        for address in addresses:
+            reason = forbidden_reason(address, allow_private)
+            if reason is not None:
+                hint = (
+                    ""
+                    if allow_private or "link-local" in reason or "multicast" in reason
+                    else "; set BRIEFBOT_ALLOW_PRIVATE_HOSTS=true to fetch from an intranet"
+                )
+                raise UnsafeURLError(url, f"{host} resolves to {address}, {reason}{hint}")
+    return Target(parsed, addresses[0])
+
+
+def looks_binary(body: bytes) -> bool:
+    """True for bytes that cannot be a text document (NUL bytes, image/archive signatures)."""
+    head = body[:4096]
+    return b"\x00" in head or head.lstrip().startswith(_BINARY_MAGIC)
+
+
+def _charset(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 class Fetcher:
@@ -94,22 +209,37 @@ class Fetcher:
         self.max_bytes = settings.max_file_bytes
         self.timeout = settings.fetch_timeout_s
 
+    def check(self, url: str) -> Target:
+        return check_url(
+            url, self.settings.allow_private_hosts, self.settings.fetch_allowed_hosts
+        )
+
     def fetch(self, url: str, accept: tuple[str, ...] = HTML_TYPES + FEED_TYPES) -> Page:
+        """GET ``url`` following at most ``fetch_max_redirects`` checked redirects."""
         deadline = time.monotonic() + self.timeout
         current = url
+        # trust_env=False: no proxy (it would resolve names for us) and no .netrc credentials.
         with httpx.Client(
             follow_redirects=False,
-            timeout=httpx.Timeout(self.timeout),
+            trust_env=False,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         ) as client:
             for _ in range(self.settings.fetch_max_redirects + 1):
-                check_url(current, self.settings.allow_private_hosts)
                 try:
-                    page = self._get(client, current, accept, deadline)
+                    target = self.check(current)
+                except FetchError as exc:
+                    if current == url:
+                        raise
+                    raise type(exc)(url, f"redirected to {current}: {exc.reason}") from exc
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise FetchError(url, f"took longer than {self.timeout:g} s")
+                try:
+                    page = self._get(client, target, accept, deadline, remaining, url)
                 except httpx.TimeoutException as exc:
-                    raise FetchError(url, f"timed out after {self.timeout:.0f} s") from exc
+                    raise FetchError(url, f"timed out after {self.timeout:g} s") from exc
                 except httpx.HTTPError as exc:
-                    raise FetchError(url, f"cannot fetch: {exc}") from exc
+                    raise FetchError(url, f"cannot fetch: {type(exc).__name__}: {exc}") from exc
                 if isinstance(page, str):
                     current = page
                     continue
@@ -117,51 +247,80 @@ class Fetcher:
         raise FetchError(url, f"more than {self.settings.fetch_max_redirects} redirects")
 
     def _get(
-        self, client: httpx.Client, url: str, accept: tuple[str, ...], deadline: float
+        self,
+        client: httpx.Client,
+        target: Target,
+        accept: tuple[str, ...],
+        deadline: float,
+        remaining: float,
+        origin: str,
     ) -> Page | str:
-        with client.stream("GET", url) as response:
+        request = client.build_request(
+            "GET",
+            target.pinned(),
+            headers={"Host": target.host_header},
+            extensions={"sni_hostname": target.url.host},
+            timeout=httpx.Timeout(min(self.timeout, remaining)),
+        )
+        response = client.send(request, stream=True)
+        url = str(target.url)
+        try:
             if response.is_redirect:
                 location = response.headers.get("location")
                 if not location:
-                    raise FetchError(url, f"redirect {response.status_code} without a Location")
-                return urljoin(url, str(location))
+                    raise FetchError(origin, f"redirect {response.status_code} without a Location")
+                try:
+                    return str(target.url.join(str(location)))
+                except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+                    raise UnsafeURLError(origin, f"redirected to an invalid URL: {exc}") from exc
             if response.status_code >= 400:
-                raise FetchError(url, f"HTTP {response.status_code}")
+                raise FetchError(origin, f"HTTP {response.status_code} from {url}")
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in accept:
                 raise FetchError(
-                    url,
+                    origin,
                     f"unsupported content type {content_type or 'none'!r} "
                     "(expected HTML or a feed)",
                 )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                raise FetchError(url, f"larger than the {self.max_bytes:,}-byte limit")
-            body = self._read_capped(response, url, deadline)
-            charset: str | None = response.charset_encoding
-            return Page(str(response.url), content_type, body, charset)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise FetchError(origin, f"larger than the {self.max_bytes:,}-byte limit")
+            body = self._read_capped(response, origin, deadline)
+            if looks_binary(body):
+                raise FetchError(
+                    origin, f"says {content_type!r} but sends binary data; not a text document"
+                )
+            return Page(url, content_type, body, _charset(response.charset_encoding))
+        finally:
+            response.close()
 
     def _read_capped(self, response: httpx.Response, url: str, deadline: float) -> bytes:
         """Read and decompress at most ``max_bytes``, whatever the server claims."""
-        encoding = response.headers.get("content-encoding", "").lower()
+        encoding = response.headers.get("content-encoding", "").strip().lower()
         decompressor = None
         if encoding in ("gzip", "x-gzip"):
             decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
             decompressor = zlib.decompressobj()
+        elif encoding not in ("", "identity"):
+            raise FetchError(url, f"unsupported content encoding {encoding!r}")
+        too_big = FetchError(url, f"larger than the {self.max_bytes:,}-byte limit")
         chunks: list[bytes] = []
         size = 0
         for raw in response.iter_raw():
             if time.monotonic() > deadline:
-                raise FetchError(url, f"took longer than {self.timeout:.0f} s")
+                raise FetchError(url, f"took longer than {self.timeout:g} s")
             data = raw
             if decompressor is not None:
                 # Bound the output of each step so a gzip bomb cannot expand in memory.
-                data = decompressor.decompress(raw, self.max_bytes + 1 - size)
+                try:
+                    data = decompressor.decompress(raw, self.max_bytes + 1 - size)
+                except zlib.error as exc:
+                    raise FetchError(url, f"corrupt {encoding} data: {exc}") from exc
                 if decompressor.unconsumed_tail:
-                    raise FetchError(url, f"larger than the {self.max_bytes:,}-byte limit")
+                    raise too_big
             size += len(data)
             if size > self.max_bytes:
-                raise FetchError(url, f"larger than the {self.max_bytes:,}-byte limit")
+                raise too_big
             chunks.append(data)
         return b"".join(chunks)

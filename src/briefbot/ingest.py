@@ -121,9 +121,14 @@ class Ingestor:
         by_key = self.store.ids_by_key(sorted({a.key for a in batch}))
         pending: list[_Pending] = []
         pending_ids: set[str] = set()
+        # Copies of articles that are written in this very batch are recorded after the write.
+        deferred: list[tuple[Article, str]] = []
         for article in batch:
             old_ids = [i for i in by_key.get(article.key, []) if i != article.id]
-            if article.id in existing or article.id in pending_ids:
+            if article.id in pending_ids:
+                deferred.append((article, article.id))
+                continue
+            if article.id in existing:
                 self._record_same_text(article, report)
                 for stale in old_ids:  # left over from an interrupted replacement
                     self.store.delete_article(stale)
@@ -132,22 +137,21 @@ class Ingestor:
             minhash = dedup.signature(article.text)
             match = index.best_match(minhash, exclude=set(old_ids))
             if match is not None and not old_ids:
-                self._record_near_duplicate(article, match[0], report)
+                if match[0] in pending_ids:
+                    deferred.append((article, match[0]))
+                else:
+                    self._record_near_duplicate(article, match[0], report)
                 continue
             pending.append(_Pending(article, dedup.encode(minhash), old_ids, []))
             pending_ids.add(article.id)
             index.add(article.id, minhash)
         if pending:
             self._embed_and_store(pending, index, report)
+        for article, match_id in deferred:
+            self._record_near_duplicate(article, match_id, report)
 
     def _record_same_text(self, article: Article, report: IngestReport) -> None:
-        stored = self.store.get_article(article.id)
-        updated = _with_outlet(stored, article) if stored else None
-        if updated is None:
-            report.unchanged.append(article.id)
-            return
-        self.store.update_article_metadata(updated)
-        report.duplicates.append(article.id)
+        self._record_near_duplicate(article, article.id, report)
 
     def _record_near_duplicate(self, article: Article, match_id: str, report: IngestReport) -> None:
         stored = self.store.get_article(match_id)

@@ -80,6 +80,11 @@ class Hit(BaseModel):
 
     chunk: Chunk
     score: float
+    similarity: float | None = Field(
+        default=None,
+        description="Cosine similarity of the chunk to the query (``score`` may be a fused rank "
+        "score), when the retriever knows it.",
+    )
     title: str
     source: str
     published: datetime | None = None

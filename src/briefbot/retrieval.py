@@ -1,12 +1,41 @@
-"""Retrieval over the store. Dense (Chroma) search with metadata filters."""
+"""Retrieval over the store: dense (Chroma), BM25, and hybrid (rank fusion, then MMR).
+
+Every retriever applies the same metadata filters. ``judge_relevance`` decides whether the
+retrieved evidence clears the relevance floor; below it an answer is a refusal.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
-from briefbot.embedders import Embedder
-from briefbot.models import Article, Chunk, Hit, SearchFilters
-from briefbot.store import ChromaStore, chunk_where
+import numpy as np
+from pydantic import BaseModel, Field
+
+from briefbot.bm25 import BM25Index, tokenize
+from briefbot.embedders import Embedder, Vectors
+from briefbot.errors import ConfigError
+from briefbot.models import Chunk, Hit, SearchFilters
+from briefbot.settings import Settings
+from briefbot.store import ChromaStore, article_from_record, chunk_where
+
+
+class Retrieval(BaseModel):
+    """The hits for a query and whether the best of them is relevant enough to answer from."""
+
+    query: str
+    hits: list[Hit]
+    best_score: float = Field(description="Best cosine similarity of a hit to the query.")
+    lexical_match: bool = Field(
+        description="Some content word of the query (stemmed, stopwords removed) is in a hit."
+    )
+    relevant: bool = Field(description="The evidence clears the relevance floor.")
+
+
+class Retriever(Protocol):
+    name: str
+
+    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]: ...
 
 
 def resolve_article_ids(store: ChromaStore, filters: SearchFilters | None) -> list[str] | None:
@@ -25,7 +54,11 @@ def resolve_article_ids(store: ChromaStore, filters: SearchFilters | None) -> li
     return sorted(allowed or [])
 
 
-def hits_from_chunks(store: ChromaStore, scored: Sequence[tuple[Chunk, float]]) -> list[Hit]:
+def hits_from_chunks(
+    store: ChromaStore,
+    scored: Sequence[tuple[Chunk, float]],
+    similarity: Mapping[str, float] | None = None,
+) -> list[Hit]:
     """Attach article facts; chunks whose article record is gone (uncommitted) are dropped."""
     records = store.article_records(sorted({c.article_id for c, _ in scored}))
     hits = []
@@ -33,13 +66,12 @@ def hits_from_chunks(store: ChromaStore, scored: Sequence[tuple[Chunk, float]]) 
         meta = records.get(chunk.article_id)
         if meta is None:
             continue
-        from briefbot.store import article_from_record
-
-        article: Article = article_from_record(chunk.article_id, None, meta)
+        article = article_from_record(chunk.article_id, None, meta)
         hits.append(
             Hit(
                 chunk=chunk,
                 score=score,
+                similarity=similarity.get(chunk.id) if similarity is not None else None,
                 title=article.title,
                 source=", ".join(article.outlets),
                 published=article.published,
@@ -49,7 +81,84 @@ def hits_from_chunks(store: ChromaStore, scored: Sequence[tuple[Chunk, float]]) 
     return hits
 
 
+def cosine_to(vector: Vectors, embeddings: Mapping[str, Vectors]) -> dict[str, float]:
+    """Cosine similarity of ``vector`` to each embedding."""
+    norm = float(np.linalg.norm(vector)) or 1.0
+    return {
+        cid: float(np.dot(vector, emb) / (norm * (float(np.linalg.norm(emb)) or 1.0)))
+        for cid, emb in embeddings.items()
+    }
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
+    """Fused score ``sum(1 / (k + rank))`` of each id (ranks from 1), best first."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
+
+
+def mmr_select(
+    relevance: Mapping[str, float],
+    embeddings: Mapping[str, Vectors],
+    k: int,
+    lambda_: float,
+    duplicate_threshold: float,
+) -> list[str]:
+    """Maximal marginal relevance: up to ``k`` ids, each relevant and unlike those before it.
+
+    Relevance is scaled to [0, 1]; a candidate more similar than ``duplicate_threshold`` to
+    an already chosen one is dropped outright (wire copy, chunk overlap).
+    """
+    top = max(relevance.values(), default=0.0) or 1.0
+    unit = {}
+    for cid, emb in embeddings.items():
+        norm = float(np.linalg.norm(emb)) or 1.0
+        unit[cid] = emb / norm
+    pending = [cid for cid in relevance if cid in unit]
+    chosen: list[str] = []
+    max_sim = dict.fromkeys(pending, 0.0)
+    while pending and len(chosen) < k:
+        best = max(
+            pending,
+            key=lambda c: lambda_ * relevance[c] / top - (1 - lambda_) * max_sim[c],
+        )
+        chosen.append(best)
+        pending.remove(best)
+        survivors = []
+        for cid in pending:
+            sim = float(np.dot(unit[cid], unit[best]))
+            if sim > duplicate_threshold:
+                continue
+            max_sim[cid] = max(max_sim[cid], sim)
+            survivors.append(cid)
+        pending = survivors
+    return chosen
+
+
+def judge_relevance(query: str, hits: list[Hit], floor: float) -> Retrieval:
+    """Relevant when the best hit's cosine reaches ``floor`` and a query word occurs in a hit."""
+    best = max((h.similarity for h in hits if h.similarity is not None), default=0.0)
+    query_terms = set(tokenize([query])[0])
+    hit_terms: set[str] = set()
+    for tokens in tokenize([h.chunk.text for h in hits]):
+        hit_terms.update(tokens)
+    lexical = bool(query_terms & hit_terms)
+    return Retrieval(
+        query=query,
+        hits=hits,
+        best_score=best,
+        lexical_match=lexical,
+        relevant=bool(hits) and best >= floor and lexical,
+    )
+
+
 class DenseRetriever:
+    """Nearest chunks by embedding (Chroma)."""
+
+    name = "dense"
+
     def __init__(self, store: ChromaStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
@@ -60,4 +169,107 @@ class DenseRetriever:
             return []
         vector = self.embedder.embed([query])[0]
         where = chunk_where(filters, article_ids)
-        return hits_from_chunks(self.store, self.store.query_chunks(vector, k, where))
+        scored = self.store.query_chunks(vector, k, where)
+        return hits_from_chunks(self.store, scored, {c.id: s for c, s in scored})
+
+
+class BM25Retriever:
+    """Best chunks by BM25 over the derived index; ``similarity`` is filled from embeddings."""
+
+    name = "bm25"
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, index: BM25Index) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = index
+
+    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
+        article_ids = resolve_article_ids(self.store, filters)
+        if article_ids is not None and not article_ids:
+            return []
+        found = self.index.search(query, k, filters, article_ids)
+        if not found:
+            return []
+        chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in found])}
+        scored = [(chunks[cid], score) for cid, score in found if cid in chunks]
+        vector = self.embedder.embed([query])[0]
+        similarity = cosine_to(vector, self.store.chunk_embeddings(list(chunks)))
+        return hits_from_chunks(self.store, scored, similarity)
+
+
+class HybridRetriever:
+    """Dense and BM25 candidates fused by reciprocal rank fusion, then MMR against duplicates.
+
+    ``Hit.score`` is the fused score; ``Hit.similarity`` the cosine to the query.
+    """
+
+    name = "hybrid"
+
+    def __init__(
+        self, store: ChromaStore, embedder: Embedder, index: BM25Index, settings: Settings
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = index
+        self.candidates = settings.retrieval_candidates
+        self.rrf_k = settings.rrf_k
+        self.mmr_lambda = settings.mmr_lambda
+        self.duplicate_threshold = settings.chunk_duplicate_threshold
+
+    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
+        article_ids = resolve_article_ids(self.store, filters)
+        if article_ids is not None and not article_ids:
+            return []
+        pool = max(k, self.candidates)
+        vector = self.embedder.embed([query])[0]
+        dense = self.store.query_chunks(vector, pool, chunk_where(filters, article_ids))
+        lexical = self.index.search(query, pool, filters, article_ids)
+        fused = reciprocal_rank_fusion(
+            [[c.id for c, _ in dense], [cid for cid, _ in lexical]], k=self.rrf_k
+        )
+        if not fused:
+            return []
+        chunks = {c.id: c for c, _ in dense}
+        missing = [cid for cid in fused if cid not in chunks]
+        chunks.update({c.id: c for c in self.store.get_chunks(missing)})
+        embeddings = self.store.chunk_embeddings(list(chunks))
+        similarity = cosine_to(vector, embeddings)
+        candidates = hits_from_chunks(
+            self.store,
+            [(chunks[cid], score) for cid, score in fused.items() if cid in chunks],
+            similarity,
+        )
+        by_id = {h.chunk.id: h for h in candidates}
+        chosen = mmr_select(
+            {cid: fused[cid] for cid in by_id},
+            {cid: embeddings[cid] for cid in by_id if cid in embeddings},
+            k,
+            self.mmr_lambda,
+            self.duplicate_threshold,
+        )
+        return [by_id[cid] for cid in chosen]
+
+
+RetrieverFactory = Callable[[ChromaStore, Embedder, BM25Index, Settings], Retriever]
+
+RETRIEVERS: dict[str, RetrieverFactory] = {
+    "dense": lambda store, embedder, index, settings: DenseRetriever(store, embedder),
+    "bm25": lambda store, embedder, index, settings: BM25Retriever(store, embedder, index),
+    "hybrid": lambda store, embedder, index, settings: HybridRetriever(
+        store, embedder, index, settings
+    ),
+}
+
+
+def create_retriever(
+    name: str, store: ChromaStore, embedder: Embedder, index: BM25Index, settings: Settings
+) -> Retriever:
+    """A retriever from the registry by name (``Settings.retriever``)."""
+    try:
+        factory = RETRIEVERS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown retriever {name!r} (BRIEFBOT_RETRIEVER); choose one of "
+            f"{', '.join(sorted(RETRIEVERS))}"
+        ) from None
+    return factory(store, embedder, index, settings)

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         default=False,
         description="Allow fetching from loopback/private addresses (an intranet news server).",
     )
+    fetch_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts ('host' or 'host:port') fetched even when they resolve to a private, "
+        "loopback or link-local address: an explicit allowlist for intranets and tests. "
+        'Env var as JSON, e.g. BRIEFBOT_FETCH_ALLOWED_HOSTS=\'["news.intranet:8080"]\'.',
+    )
     near_duplicate_threshold: float = Field(
         default=0.8,
         gt=0,
@@ -82,9 +88,40 @@ class Settings(BaseSettings):
         default=0.3,
         description="Minimum cosine similarity of the best passage; below it briefbot refuses.",
     )
+    retriever: Literal["hybrid", "dense", "bm25"] = Field(
+        default="hybrid",
+        description="Retriever: 'hybrid' (dense + BM25, rank fusion, MMR), 'dense' or 'bm25'.",
+    )
+    retrieval_candidates: int = Field(
+        default=30, ge=1, description="Candidates each retriever contributes before fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Constant k of reciprocal rank fusion.")
+    mmr_lambda: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="MMR trade-off: 1 ranks by relevance only, lower values favour diversity.",
+    )
+    chunk_duplicate_threshold: float = Field(
+        default=0.92,
+        gt=0,
+        le=1,
+        description="Cosine similarity above which a retrieved chunk counts as a near-duplicate "
+        "of a better one (wire copy, chunk overlap) and is dropped.",
+    )
     unsupported: Literal["flag", "remove"] = Field(
         default="flag",
         description="What to do with answer sentences the sources do not support.",
+    )
+    support_threshold: float = Field(
+        default=0.55,
+        ge=0,
+        le=1,
+        description="Minimum support score (content-word recall, embedding similarity and "
+        "fact consistency against the cited span) for an answer sentence to count as supported.",
+    )
+    answer_max_sentences: int = Field(
+        default=3, ge=1, le=10, description="Sentences the extractive engine quotes at most."
     )
     brief_max_words: int = Field(default=120, ge=20, description="Words in a brief paragraph.")
 
@@ -110,6 +147,27 @@ class Settings(BaseSettings):
     )
     llm_judge: bool = Field(
         default=False, description="Also ask the LLM to judge each sentence's support."
+    )
+    llm_provider: str = Field(
+        default="openai",
+        description="Chat model backend from the registry: 'openai' (OpenAI or any "
+        "OpenAI-compatible server at OPENAI_BASE_URL).",
+    )
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    llm_backoff_s: float = Field(
+        default=0.5, ge=0, description="Delay before the first LLM retry; doubles each retry."
+    )
+    llm_backoff_max_s: float = Field(
+        default=8.0, ge=0, description="Upper bound of one delay between LLM retries."
+    )
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="USD per million (prompt, completion) tokens by model name, as JSON; "
+        "added to and overriding the built-in price table (unknown models: no cost estimate).",
+    )
+    prompts_dir: Path | None = Field(
+        default=None,
+        description="Directory of the prompt files; default: prompts/ of the briefbot checkout.",
     )
 
     @property

@@ -215,7 +215,7 @@ class ChromaStore:
         """Metadata of the given article ids that exist."""
         if not ids:
             return {}
-        page = self.articles.get(ids=list(ids), include=["metadatas"])
+        page = self.articles.get(ids=list(dict.fromkeys(ids)), include=["metadatas"])
         return dict(zip(page["ids"], page["metadatas"], strict=True))
 
     def all_article_records(self) -> dict[str, Metadata]:

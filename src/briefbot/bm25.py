@@ -1,0 +1,264 @@
+"""A BM25 index of the store's chunk texts, derived from the store and kept in step with it.
+
+The index is a cache: its fingerprint is a hash of the sorted chunk ids it was built from. An
+embedded store keeps it on disk in ``<store_path>/bm25/``; a Chroma server store keeps it in
+memory. Whenever the store's fingerprint differs, the index is rebuilt from the chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+import Stemmer
+
+from briefbot.errors import StoreError
+from briefbot.models import SearchFilters
+from briefbot.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+_TOKEN_PATTERN = r"(?u)\b\w+\b"
+_STEMMER = Stemmer.Stemmer("english")
+_FORMAT = 1
+_PAGE = 1000
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, English-stopword-free, Snowball-stemmed word tokens."""
+    if not texts:
+        return []
+    tokens = bm25s.tokenize(
+        list(texts),
+        stopwords="en",
+        stemmer=_STEMMER,
+        token_pattern=_TOKEN_PATTERN,
+        return_ids=False,
+        show_progress=False,
+    )
+    return [list(t) for t in tokens]
+
+
+def fingerprint(chunk_ids: Iterable[str]) -> str:
+    """Identity of a set of chunks: SHA-256 of the sorted ids."""
+    digest = hashlib.sha256()
+    for chunk_id in sorted(chunk_ids):
+        digest.update(chunk_id.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One built index; never mutated, swapped whole so readers never see a partial one."""
+
+    fingerprint: str
+    chunk_ids: list[str]
+    article_ids: npt.NDArray[np.str_]
+    published_ts: npt.NDArray[np.float64]
+    model: Any
+
+    def scores(self, query_tokens: list[str]) -> npt.NDArray[np.float32]:
+        if self.model is None or not query_tokens:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        return np.asarray(self.model.get_scores(query_tokens), dtype=np.float32)
+
+
+def _build(
+    fp: str, chunk_ids: list[str], texts: list[str], article_ids: list[str], ts: list[float]
+) -> _Snapshot:
+    model: Any = None
+    if chunk_ids:
+        corpus = bm25s.tokenize(
+            texts,
+            stopwords="en",
+            stemmer=_STEMMER,
+            token_pattern=_TOKEN_PATTERN,
+            show_progress=False,
+        )
+        if corpus.vocab:
+            model = bm25s.BM25()
+            model.index(corpus, show_progress=False)
+    return _Snapshot(
+        fingerprint=fp,
+        chunk_ids=chunk_ids,
+        article_ids=np.asarray(article_ids, dtype=np.str_),
+        published_ts=np.asarray(ts, dtype=np.float64),
+        model=model,
+    )
+
+
+class BM25Index:
+    """BM25 over every chunk in ``store``; ``refresh()`` after the store changes."""
+
+    def __init__(self, store: ChromaStore, cache_dir: Path | None) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+        self._snapshot: _Snapshot | None = None
+        self._build_lock = threading.Lock()
+        self.builds = 0
+
+    # --- keeping in step ---------------------------------------------------------------
+
+    def _store_chunk_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self.store.chunks.get(include=[], limit=_PAGE, offset=offset)
+            ids += page["ids"]
+            if len(page["ids"]) < _PAGE:
+                return ids
+            offset += _PAGE
+
+    def refresh(self) -> bool:
+        """Bring the index in step with the store; True when it was (re)built or loaded."""
+        with self._build_lock:
+            current = fingerprint(self._store_chunk_ids())
+            if self._snapshot is not None and self._snapshot.fingerprint == current:
+                return False
+            snapshot = self._load(current)
+            if snapshot is None:
+                snapshot = self._rebuild(current)
+                self._save(snapshot)
+            self._snapshot = snapshot
+            return True
+
+    def snapshot(self) -> _Snapshot:
+        """The current index, built on first use."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            self.refresh()
+            snapshot = self._snapshot
+        assert snapshot is not None
+        return snapshot
+
+    @property
+    def fingerprint(self) -> str | None:
+        return self._snapshot.fingerprint if self._snapshot else None
+
+    def _rebuild(self, fp: str) -> _Snapshot:
+        chunk_ids: list[str] = []
+        texts: list[str] = []
+        article_ids: list[str] = []
+        ts: list[float] = []
+        offset = 0
+        while True:
+            page = self.store.chunks.get(
+                include=["documents", "metadatas"], limit=_PAGE, offset=offset
+            )
+            for cid, doc, meta in zip(
+                page["ids"], page["documents"], page["metadatas"], strict=True
+            ):
+                chunk_ids.append(cid)
+                texts.append(doc or "")
+                article_ids.append(str(meta.get("article_id", "")))
+                published = meta.get("published_ts")
+                ts.append(float(published) if published is not None else np.nan)
+            if len(page["ids"]) < _PAGE:
+                break
+            offset += _PAGE
+        self.builds += 1
+        snapshot = _build(fingerprint(chunk_ids), chunk_ids, texts, article_ids, ts)
+        if snapshot.fingerprint != fp:
+            log.debug("store changed while the BM25 index was built; the next refresh catches up")
+        return snapshot
+
+    # --- the on-disk cache -------------------------------------------------------------
+
+    def _load(self, fp: str) -> _Snapshot | None:
+        if self.cache_dir is None:
+            return None
+        meta_file = self.cache_dir / "chunks.json"
+        if not meta_file.is_file():
+            return None
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable BM25 cache %s: %s", meta_file, exc)
+            return None
+        if meta.get("format") != _FORMAT or meta.get("fingerprint") != fp:
+            return None
+        model: Any = None
+        if meta["chunk_ids"] and (self.cache_dir / "model").is_dir():
+            model = bm25s.BM25.load(str(self.cache_dir / "model"))
+        return _Snapshot(
+            fingerprint=fp,
+            chunk_ids=list(meta["chunk_ids"]),
+            article_ids=np.asarray(meta["article_ids"], dtype=np.str_),
+            published_ts=np.asarray(
+                [np.nan if t is None else t for t in meta["published_ts"]], dtype=np.float64
+            ),
+            model=model,
+        )
+
+    def _save(self, snapshot: _Snapshot) -> None:
+        """Write to a temporary directory, then swap it in, so a reader never sees half."""
+        if self.cache_dir is None:
+            return
+        tmp = self.cache_dir.with_name(self.cache_dir.name + ".tmp")
+        old = self.cache_dir.with_name(self.cache_dir.name + ".old")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            if snapshot.model is not None:
+                snapshot.model.save(str(tmp / "model"))
+            meta = {
+                "format": _FORMAT,
+                "fingerprint": snapshot.fingerprint,
+                "chunk_ids": snapshot.chunk_ids,
+                "article_ids": snapshot.article_ids.tolist(),
+                "published_ts": [None if np.isnan(t) else t for t in snapshot.published_ts],
+            }
+            (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
+            shutil.rmtree(old, ignore_errors=True)
+            if self.cache_dir.exists():
+                self.cache_dir.rename(old)
+            tmp.rename(self.cache_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:
+            raise StoreError(f"cannot write the BM25 index cache {self.cache_dir}: {exc}") from exc
+
+    # --- searching ---------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: SearchFilters | None = None,
+        article_ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Best ``k`` chunk ids with a positive BM25 score, under the filters.
+
+        ``article_ids`` is the resolved outlet/id filter (None: every article).
+        """
+        snapshot = self.snapshot()
+        if not snapshot.chunk_ids:
+            return []
+        scores = snapshot.scores(tokenize([query])[0])
+        mask = scores > 0
+        if article_ids is not None:
+            mask &= np.isin(snapshot.article_ids, np.asarray(list(article_ids), dtype=np.str_))
+        if filters is not None and filters.since is not None:
+            with np.errstate(invalid="ignore"):
+                mask &= snapshot.published_ts >= filters.since.timestamp()
+        if filters is not None and filters.until is not None:
+            with np.errstate(invalid="ignore"):
+                mask &= snapshot.published_ts <= filters.until.timestamp()
+        candidates = np.flatnonzero(mask)
+        if candidates.size == 0:
+            return []
+        if candidates.size > k:
+            top = np.argpartition(-scores[candidates], k - 1)[:k]
+            candidates = candidates[top]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(snapshot.chunk_ids[i], float(scores[i])) for i in order]

@@ -1,0 +1,441 @@
+"""One-paragraph briefs of an article, a story (several articles) or a topic.
+
+A brief reads every article in scope in full. The extractive brief (offline default) quotes
+whole sentences chosen by centrality, position and attribution, with MMR against redundancy,
+within a word budget, in reading order (article order, then position). The LLM brief
+(``briefs_llm.py``) writes a paragraph from numbered passages. Either way every sentence cites
+exact article spans and passes through the verifier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from pydantic import Field
+
+from briefbot.citations import CitedSentence, CitedText, Passage
+from briefbot.embedders import Embedder, Vectors
+from briefbot.errors import EmptyScopeError, NotFoundError
+from briefbot.models import Article, Hit, SearchFilters
+from briefbot.sentences import Span, split_sentences
+from briefbot.settings import Settings
+from briefbot.store import ChromaStore
+from briefbot.verify import apply_policy, renumber_sources, verify_sentences
+
+SearchFn = Callable[[str, int, SearchFilters | None], list[Hit]]
+"""``search(query, k, filters)``: the retriever a topic brief finds its articles with."""
+
+CENTRALITY_WEIGHT = 1.0
+POSITION_WEIGHT = 0.8
+ATTRIBUTION_WEIGHT = 0.15
+QUERY_WEIGHT = 0.5
+"""Share of a sentence's centrality taken from its similarity to the topic query."""
+MMR_LAMBDA = 0.7
+DUPLICATE_SIMILARITY = 0.9
+"""Sentences this similar to a chosen one are never added (wire copy in several outlets)."""
+MIN_SENTENCE_WORDS = 5
+MIN_SHORTENED_WORDS = 10
+
+_WORDS = re.compile(r"\S+")
+_TERMINAL = re.compile(r"[.!?][\"'”’)\]]*$")
+_ATTRIBUTION = re.compile(
+    r"\b(according to|said|says|say|told|claims?|claimed|reported|reports|announced|stated|"
+    r"emphasi[sz]ed|insisted|warned|confirmed|denied|alleged|accused|estimated|citing)\b",
+    re.IGNORECASE,
+)
+_TRAILING_MODIFIER = re.compile(r",\s+(?P<word>[A-Za-z]+(?:ing|ed))\b[^,;:\"“”]*\.$")
+_KEEP_MODIFIERS = frozenset(
+    {"according", "citing", "saying", "adding", "claiming", "noting", "reporting", "quoting"}
+)
+
+
+def count_words(text: str) -> int:
+    return len(_WORDS.findall(text))
+
+
+class Brief(CitedText):
+    """A one-paragraph brief: cited sentences over numbered sources, and the scope it covers."""
+
+    article_ids: list[str] = Field(
+        default_factory=list, description="Articles in scope, in reading order; all read in full."
+    )
+    query: str | None = Field(default=None, description="Topic query that chose the articles.")
+    since: datetime | None = None
+    until: datetime | None = None
+    outlets: list[str] | None = None
+    max_words: int = Field(description="Word budget of the paragraph.")
+
+    @property
+    def word_count(self) -> int:
+        return count_words(self.text)
+
+
+# --- scope -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The articles a brief covers (texts included), in reading order."""
+
+    articles: list[Article]
+    query: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    outlets: list[str] | None = None
+
+
+def _describe(
+    query: str | None, since: datetime | None, until: datetime | None, outlets: list[str] | None
+) -> str:
+    parts = [f"query {query!r}"] if query else []
+    if since:
+        parts.append(f"since {since.date().isoformat()}")
+    if until:
+        parts.append(f"until {until.date().isoformat()}")
+    if outlets:
+        parts.append("outlets " + ", ".join(outlets))
+    return " ".join(parts)
+
+
+def _in_filters(article: Article, filters: SearchFilters) -> bool:
+    if (filters.since or filters.until) and article.published is None:
+        return False
+    if filters.since and article.published and article.published < filters.since:
+        return False
+    if filters.until and article.published and article.published > filters.until:
+        return False
+    if filters.outlets:
+        wanted = {o.casefold() for o in filters.outlets}
+        if not wanted & {o.casefold() for o in article.outlets}:
+            return False
+    return True
+
+
+def resolve_scope(
+    store: ChromaStore,
+    search: SearchFn,
+    settings: Settings,
+    *,
+    article_ids: Sequence[str] | None = None,
+    query: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    outlets: Sequence[str] | None = None,
+) -> Scope:
+    """Articles of a brief: the given ids (checked), or those a topic query finds.
+
+    With both, the query picks among the given ids. Raises ``NotFoundError`` for an unknown
+    id and ``EmptyScopeError`` when nothing is left to brief.
+    """
+    outlet_list = list(outlets) if outlets else None
+    query = query.strip() if query else None
+    ids = list(dict.fromkeys(i.strip() for i in article_ids or [] if i.strip()))
+    if not ids and not query:
+        raise EmptyScopeError("nothing to brief: give one or more article ids or a --query")
+    filters = SearchFilters(outlets=outlet_list, since=since, until=until, article_ids=ids or None)
+    given: list[Article] = []
+    for article_id in ids:
+        article = store.get_article(article_id)
+        if article is None:
+            raise NotFoundError(f"no article with id {article_id!r} in {store.location}")
+        given.append(article)
+    if not query:
+        articles = [a for a in given if _in_filters(a, filters)]
+        if not articles:
+            raise EmptyScopeError(
+                f"none of the {len(given)} article(s) matches "
+                f"{_describe(None, since, until, outlet_list)}; nothing to brief"
+            )
+        return Scope(articles, None, since, until, outlet_list)
+    hits = search(query, settings.brief_search_chunks, filters)
+    floor = settings.relevance_floor
+    ranked: list[str] = []
+    best = 0.0
+    for hit in hits:
+        similarity = hit.similarity if hit.similarity is not None else hit.score
+        best = max(best, similarity)
+        if similarity >= floor and hit.chunk.article_id not in ranked:
+            ranked.append(hit.chunk.article_id)
+    if not ranked:
+        found = f"best similarity {best:.2f} < relevance floor {floor:.2f}" if hits else "no hits"
+        raise EmptyScopeError(
+            f"no article in {store.location} matches "
+            f"{_describe(query, since, until, outlet_list)} ({found}); nothing to brief"
+        )
+    articles = []
+    for article_id in ranked[: settings.brief_max_articles]:
+        article = store.get_article(article_id)
+        if article is not None:
+            articles.append(article)
+    return Scope(articles, query, since, until, outlet_list)
+
+
+# --- passages ----------------------------------------------------------------------------
+
+
+def article_passages(
+    articles: Sequence[Article], chunks_of: Callable[[str], Sequence[tuple[int, int]]]
+) -> list[Passage]:
+    """Numbered passages over the articles, one per stored chunk: exact article slices."""
+    passages: list[Passage] = []
+    for article in articles:
+        spans = list(chunks_of(article.id)) or ([(0, len(article.text))] if article.text else [])
+        for ordinal, (start, end) in enumerate(spans):
+            passages.append(
+                Passage(
+                    n=len(passages) + 1,
+                    article_id=article.id,
+                    chunk_id=f"{article.id}:{ordinal:04d}",
+                    text=article.text[start:end],
+                    start=start,
+                    end=end,
+                    title=article.title,
+                    outlet=", ".join(article.outlets),
+                    published=article.published,
+                    url=article.url,
+                )
+            )
+    return passages
+
+
+def store_chunk_spans(store: ChromaStore) -> Callable[[str], list[tuple[int, int]]]:
+    def spans(article_id: str) -> list[tuple[int, int]]:
+        return [(c.start, c.end) for c in store.chunks_of(article_id)]
+
+    return spans
+
+
+# --- extractive brief --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of an article that may go into the brief."""
+
+    order: int
+    position: int
+    span: Span
+    passage: Passage
+
+    @property
+    def words(self) -> int:
+        return count_words(self.span.text)
+
+
+def _containing(passages: Sequence[Passage], span: Span) -> Passage | None:
+    for passage in passages:
+        if passage.start <= span.start and span.end <= passage.end:
+            return passage
+    return None
+
+
+def candidates(articles: Sequence[Article], passages: Sequence[Passage]) -> list[Candidate]:
+    """Whole sentences of every article, headlines and fragments left out."""
+    found: list[Candidate] = []
+    for order, article in enumerate(articles):
+        own = [p for p in passages if p.article_id == article.id]
+        position = 0
+        for span in split_sentences(article.text):
+            if (
+                count_words(span.text) < MIN_SENTENCE_WORDS
+                or not _TERMINAL.search(span.text)
+                or span.text.strip().casefold() == article.title.strip().casefold()
+            ):
+                continue
+            passage = _containing(own, span)
+            if passage is None:
+                continue
+            found.append(Candidate(order, position, span, passage))
+            position += 1
+    return found
+
+
+def shortened(text: str) -> str | None:
+    """``text`` without a trailing participle clause (", signaling ..."), or None.
+
+    The result is a verbatim prefix of the sentence plus its full stop; attribution clauses
+    ("..., according to Yonhap.") are never dropped.
+    """
+    match = _TRAILING_MODIFIER.search(text)
+    if match is None or match.group("word").lower() in _KEEP_MODIFIERS:
+        return None
+    prefix = text[: match.start()].rstrip()
+    if count_words(prefix) < MIN_SHORTENED_WORDS or prefix.count('"') % 2:
+        return None
+    return prefix + "."
+
+
+def salience(
+    vectors: Vectors,
+    found: Sequence[Candidate],
+    query_vector: Vectors | None = None,
+) -> np.typing.NDArray[np.float64]:
+    """Centrality (to the mean of per-article centroids), position and attribution."""
+    orders = sorted({c.order for c in found})
+    centroids = []
+    for order in orders:
+        rows = [i for i, c in enumerate(found) if c.order == order]
+        centroid = vectors[rows].mean(axis=0)
+        centroids.append(centroid / (np.linalg.norm(centroid) or 1.0))
+    scope_centroid = np.mean(centroids, axis=0)
+    scope_centroid /= np.linalg.norm(scope_centroid) or 1.0
+    centrality = (vectors @ scope_centroid).astype(np.float64)
+    if query_vector is not None:
+        relevance = (vectors @ query_vector).astype(np.float64)
+        centrality = (1 - QUERY_WEIGHT) * centrality + QUERY_WEIGHT * relevance
+    spread = centrality.max() - centrality.min()
+    centrality = (centrality - centrality.min()) / spread if spread > 0 else centrality * 0
+    position = np.array([1.0 / np.sqrt(1.0 + c.position) for c in found])
+    attribution = np.array([1.0 if _ATTRIBUTION.search(c.span.text) else 0.0 for c in found])
+    scores: np.typing.NDArray[np.float64] = (
+        CENTRALITY_WEIGHT * centrality
+        + POSITION_WEIGHT * position
+        + ATTRIBUTION_WEIGHT * attribution
+    )
+    return scores
+
+
+def select(
+    found: Sequence[Candidate],
+    vectors: Vectors,
+    scores: np.typing.NDArray[np.float64],
+    max_words: int,
+) -> list[tuple[Candidate, str]]:
+    """MMR within the word budget; each pick is a candidate and the text quoted from it."""
+    similarity = vectors @ vectors.T
+    remaining = list(range(len(found)))
+    chosen: list[int] = []
+    picks: list[tuple[Candidate, str]] = []
+    budget = max_words
+    while remaining:
+        redundancy = (
+            similarity[np.ix_(remaining, chosen)].max(axis=1)
+            if chosen
+            else np.zeros(len(remaining))
+        )
+        values = MMR_LAMBDA * scores[remaining] - (1 - MMR_LAMBDA) * redundancy
+        best = int(np.argmax(values))
+        index = remaining.pop(best)
+        if redundancy[best] >= DUPLICATE_SIMILARITY:
+            continue
+        candidate = found[index]
+        text: str | None = candidate.span.text
+        if candidate.words > budget:
+            text = shortened(candidate.span.text)
+            if text is None or count_words(text) > budget:
+                continue
+        assert text is not None
+        chosen.append(index)
+        picks.append((candidate, text))
+        budget -= count_words(text)
+    return sorted(picks, key=lambda pick: (pick[0].order, pick[0].position))
+
+
+def extractive_sentences(
+    articles: Sequence[Article],
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    max_words: int,
+    query: str | None = None,
+) -> list[CitedSentence]:
+    """Quoted sentences of the articles, each citing its exact span."""
+    found = candidates(articles, passages)
+    if not found:
+        return []
+    vectors = embedder.embed([c.span.text for c in found])
+    query_vector = embedder.embed([query])[0] if query else None
+    scores = salience(vectors, found, query_vector)
+    sentences = []
+    for candidate, text in select(found, vectors, scores, max_words):
+        local = candidate.span.start - candidate.passage.start
+        quoted = text if text == candidate.span.text else text[:-1]
+        sentences.append(
+            CitedSentence(
+                text=text,
+                citations=[candidate.passage.citation(local, local + len(quoted))],
+            )
+        )
+    return sentences
+
+
+# --- orchestration -----------------------------------------------------------------------
+
+
+def finish(
+    brief: Brief, passages: Sequence[Passage], embedder: Embedder, settings: Settings
+) -> Brief:
+    """Verify every sentence, apply the unsupported-sentence policy, number the sources."""
+    verified = verify_sentences(brief.sentences, passages, embedder, settings)
+    checked = apply_policy(brief.model_copy(update={"sentences": verified}), settings)
+    numbered = renumber_sources(checked, passages)
+    return Brief.model_validate(numbered.model_dump())
+
+
+class Briefer:
+    """Builds briefs over a store; ``Briefbot.brief`` delegates here."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        settings: Settings,
+        search: SearchFn,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.search = search
+
+    def brief(
+        self,
+        article_ids: Sequence[str] | None = None,
+        query: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        outlets: Sequence[str] | None = None,
+        max_words: int | None = None,
+    ) -> Brief:
+        budget = max_words if max_words is not None else self.settings.brief_max_words
+        if budget < MIN_SENTENCE_WORDS:
+            raise EmptyScopeError(
+                f"a brief of {budget} words cannot hold a sentence; use at least "
+                f"{MIN_SENTENCE_WORDS} words (--max-words)"
+            )
+        scope = resolve_scope(
+            self.store,
+            self.search,
+            self.settings,
+            article_ids=article_ids,
+            query=query,
+            since=since,
+            until=until,
+            outlets=outlets,
+        )
+        passages = article_passages(scope.articles, store_chunk_spans(self.store))
+        return self.extractive(scope, passages, budget)
+
+    def extractive(self, scope: Scope, passages: Sequence[Passage], max_words: int) -> Brief:
+        sentences = extractive_sentences(
+            scope.articles, passages, self.embedder, max_words, scope.query
+        )
+        if not sentences:
+            ids = ", ".join(a.id for a in scope.articles)
+            raise EmptyScopeError(
+                f"no whole sentence of {ids} fits in {max_words} words; nothing to brief "
+                "(raise --max-words, or the articles have no running text)"
+            )
+        brief = Brief(
+            mode="extractive",
+            sentences=sentences,
+            article_ids=[a.id for a in scope.articles],
+            query=scope.query,
+            since=scope.since,
+            until=scope.until,
+            outlets=scope.outlets,
+            max_words=max_words,
+        )
+        return finish(brief, passages, self.embedder, self.settings)

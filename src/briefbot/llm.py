@@ -1,0 +1,331 @@
+"""Chat models behind one small protocol, with a registry by name.
+
+The ``openai`` backend talks to OpenAI or any OpenAI-compatible server (Ollama, vLLM,
+llama.cpp server) through the ``openai`` SDK. Retries are ours, not the SDK's, so their
+count and delays follow settings and show in the log. The API key never appears in an
+error, a log line or a ``Usage``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Protocol, TypedDict, cast
+
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+
+from briefbot.citations import Usage
+from briefbot.errors import ConfigError, LLMError
+from briefbot.settings import Settings
+from briefbot.tokens import count_llm_tokens
+
+log = logging.getLogger(__name__)
+
+TextCallback = Callable[[str], None]
+
+PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-3.5-turbo": (0.50, 1.50),
+}
+"""USD per million (prompt, completion) tokens; ``Settings.llm_prices`` adds and overrides."""
+
+NO_KEY_NEEDED = "not-needed"
+"""Sent as the key to OpenAI-compatible servers configured without one."""
+
+
+class ChatMessage(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatResult:
+    """The text a chat model produced and what it cost."""
+
+    __slots__ = ("text", "usage")
+
+    def __init__(self, text: str, usage: Usage) -> None:
+        self.text = text
+        self.usage = usage
+
+    def __repr__(self) -> str:
+        return f"ChatResult(text={self.text!r}, usage={self.usage!r})"
+
+
+class ChatModel(Protocol):
+    """Completes a conversation; streams text to ``on_text`` when given."""
+
+    name: str
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        on_text: TextCallback | None = None,
+    ) -> ChatResult: ...
+
+
+ChatModelFactory = Callable[[Settings], ChatModel]
+_REGISTRY: dict[str, ChatModelFactory] = {}
+
+
+def register_chat_model(name: str) -> Callable[[ChatModelFactory], ChatModelFactory]:
+    def decorate(factory: ChatModelFactory) -> ChatModelFactory:
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorate
+
+
+def chat_model_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create_chat_model(settings: Settings) -> ChatModel:
+    try:
+        factory = _REGISTRY[settings.llm_provider]
+    except KeyError:
+        raise ConfigError(
+            f"BRIEFBOT_LLM_PROVIDER={settings.llm_provider!r} is not a known chat model "
+            f"backend; choose one of {', '.join(chat_model_names())}"
+        ) from None
+    return factory(settings)
+
+
+def estimate_cost(
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    overrides: dict[str, tuple[float, float]] | None = None,
+) -> float | None:
+    """Estimated USD cost, or None for a model without a known price."""
+    prices = {**PRICES_PER_MTOK, **(overrides or {})}
+    price = prices.get(model)
+    if price is None:
+        return None
+    return (prompt_tokens * price[0] + completion_tokens * price[1]) / 1_000_000
+
+
+class Redactor:
+    """Removes a secret from any text before it leaves this module."""
+
+    def __init__(self, secret: str | None) -> None:
+        self._secret = secret if secret and secret != NO_KEY_NEEDED else None
+
+    def __call__(self, text: str) -> str:
+        if self._secret is None:
+            return text
+        text = text.replace(self._secret, "***")
+        if len(self._secret) >= 12:
+            # Servers sometimes echo a key partly masked ("sk-abc...wxyz"): drop its body too.
+            text = text.replace(self._secret[3:-4], "***")
+        return text
+
+
+def _retryable(error: openai.APIStatusError) -> bool:
+    return error.status_code == 429 or error.status_code >= 500
+
+
+def _server_message(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        detail = body.get("message") or body.get("error") or body.get("detail")
+        if isinstance(detail, dict):
+            detail = detail.get("message")
+        if detail:
+            return str(detail)[:300]
+    return str(error.message)[:300]
+
+
+class OpenAIChatModel:
+    """OpenAI or an OpenAI-compatible server, via the ``openai`` SDK."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        if key is None and settings.openai_base_url is None:
+            raise ConfigError(
+                "no language model configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
+                "(an OpenAI-compatible server such as llama.cpp, Ollama or vLLM)"
+            )
+        self.name = settings.llm_model
+        self.settings = settings
+        self.retries_done = 0
+        self._sleep = sleep
+        self._redact = Redactor(key)
+        self._where = settings.openai_base_url or "OpenAI"
+        self._client = openai.OpenAI(
+            api_key=key or NO_KEY_NEEDED,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout_s,
+            max_retries=0,
+        )
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        on_text: TextCallback | None = None,
+    ) -> ChatResult:
+        attempts = self.settings.llm_max_retries + 1
+        for attempt in range(attempts):
+            try:
+                if on_text is None:
+                    return self._complete_once(messages, max_tokens)
+                return self._stream_once(messages, max_tokens, on_text)
+            except _Retry as retry:
+                if attempt + 1 >= attempts:
+                    raise self._error(retry.error, attempts) from None
+                delay = self._delay(attempt, retry.error)
+                log.warning(
+                    "LLM %s answered %s; retry %d of %d in %.2fs",
+                    self._where,
+                    retry.error.status_code,
+                    attempt + 1,
+                    attempts - 1,
+                    delay,
+                )
+                self.retries_done += 1
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, error: openai.APIStatusError) -> float:
+        delay = self.settings.llm_backoff_s * 2**attempt
+        retry_after = error.response.headers.get("retry-after", "")
+        if retry_after.replace(".", "", 1).isdigit():
+            delay = max(delay, float(retry_after))
+        return float(min(delay, self.settings.llm_backoff_max_s))
+
+    def _error(self, error: openai.APIStatusError, attempts: int) -> LLMError:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        message = (
+            f"LLM {self._where} answered HTTP {error.status_code}{tries}: "
+            f"{_server_message(error)}"
+        )
+        return LLMError(self._redact(message), status=error.status_code)
+
+    def _call(self, messages: Sequence[ChatMessage], max_tokens: int, stream: bool) -> Any:
+        extra: dict[str, Any] = {}
+        if stream:
+            extra["stream_options"] = {"include_usage": True}
+        try:
+            return self._client.chat.completions.create(
+                model=self.name,
+                messages=cast("list[ChatCompletionMessageParam]", list(messages)),
+                max_tokens=max_tokens,
+                temperature=self.settings.llm_temperature,
+                stream=stream,
+                **extra,
+            )
+        except openai.APIStatusError as error:
+            if _retryable(error):
+                raise _Retry(error) from None
+            raise self._error(error, 1) from None
+        except openai.APITimeoutError:
+            raise LLMError(
+                f"LLM {self._where} did not answer within {self.settings.llm_timeout_s:g}s "
+                "(BRIEFBOT_LLM_TIMEOUT_S)"
+            ) from None
+        except openai.APIConnectionError as error:
+            raise LLMError(
+                self._redact(f"cannot reach LLM {self._where}: {error.__cause__ or error}")
+            ) from None
+        except (openai.OpenAIError, ValueError) as error:
+            raise LLMError(
+                self._redact(f"LLM {self._where} sent a malformed response: {error}")
+            ) from None
+
+    def _complete_once(self, messages: Sequence[ChatMessage], max_tokens: int) -> ChatResult:
+        response = self._call(messages, max_tokens, stream=False)
+        try:
+            text = response.choices[0].message.content
+        except (AttributeError, IndexError, TypeError):
+            text = None
+        if not isinstance(text, str):
+            raise LLMError(f"LLM {self._where} sent a response without message content")
+        usage = getattr(response, "usage", None)
+        return ChatResult(text, self._usage(messages, text, usage))
+
+    def _stream_once(
+        self, messages: Sequence[ChatMessage], max_tokens: int, on_text: TextCallback
+    ) -> ChatResult:
+        stream = self._call(messages, max_tokens, stream=True)
+        parts: list[str] = []
+        usage = None
+        try:
+            for chunk in stream:
+                if getattr(chunk, "usage", None) is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices or []:
+                    delta = choice.delta.content if choice.delta else None
+                    if delta:
+                        parts.append(delta)
+                        on_text(delta)
+        except openai.APITimeoutError:
+            raise LLMError(
+                f"LLM {self._where} stopped streaming for more than "
+                f"{self.settings.llm_timeout_s:g}s (BRIEFBOT_LLM_TIMEOUT_S)"
+            ) from None
+        except (openai.OpenAIError, ValueError, AttributeError, TypeError) as error:
+            raise LLMError(
+                self._redact(f"LLM {self._where} sent a malformed stream: {error}")
+            ) from None
+        finally:
+            stream.close()
+        text = "".join(parts)
+        return ChatResult(text, self._usage(messages, text, usage))
+
+    def _usage(self, messages: Sequence[ChatMessage], text: str, reported: Any) -> Usage:
+        """Token counts as the server reports them, else estimated with tiktoken."""
+        prompt = getattr(reported, "prompt_tokens", None)
+        completion = getattr(reported, "completion_tokens", None)
+        if not isinstance(prompt, int):
+            prompt = sum(count_llm_tokens(m["content"]) + 4 for m in messages)
+        if not isinstance(completion, int):
+            completion = count_llm_tokens(text)
+        return Usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            estimated_cost_usd=estimate_cost(
+                self.name, prompt, completion, self.settings.llm_prices
+            ),
+            model=self.name,
+        )
+
+
+class _Retry(Exception):
+    def __init__(self, error: openai.APIStatusError) -> None:
+        self.error = error
+        super().__init__(error.status_code)
+
+
+@register_chat_model("openai")
+def _openai(settings: Settings) -> ChatModel:
+    return OpenAIChatModel(settings)
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """The first JSON object in a model's reply (models wrap JSON in prose or fences)."""
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text, start)
+        except json.JSONDecodeError:
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(value, dict):
+            return value
+        start = text.find("{", start + 1)
+    raise LLMError(f"expected a JSON object from the LLM, got: {text[:200]!r}")

@@ -1,0 +1,1 @@
+"""Helpers of the Streamlit app: ``text`` formats data for display, ``components`` draws it."""

@@ -1,0 +1,219 @@
+"""Pure formatting for the web app: source text made safe for Markdown, labels, quote context.
+
+Nothing here decides anything about the news; it only turns briefbot's data into strings the
+page shows. Source text (titles, quotes, article bodies) is always passed through
+``md_escape`` so an article cannot inject markup, links or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from urllib.parse import urlsplit
+
+from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
+from briefbot.models import Article, SearchFilters
+from briefbot.settings import Settings
+
+_PUNCTUATION = frozenset(string.punctuation)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_SPACES = re.compile(r"\s+")
+
+UNSUPPORTED_BADGE = ":orange-badge[⚠ not supported by the sources]"
+
+
+def clean(text: str) -> str:
+    """``text`` without control characters (newlines and tabs kept)."""
+    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+
+
+def md_escape_inline(text: str) -> str:
+    """One line of source text as literal Markdown: every ASCII punctuation mark escaped."""
+    flat = _SPACES.sub(" ", clean(text))
+    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in flat)
+
+
+def md_escape(text: str) -> str:
+    """Source text as literal Markdown, keeping its paragraphs (blank-line separated)."""
+    paragraphs = [p.strip() for p in _BLANK_LINE.split(clean(text))]
+    return "\n\n".join(md_escape_inline(p) for p in paragraphs if p)
+
+
+def date_label(value: datetime | date | None) -> str:
+    if value is None:
+        return "undated"
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is a plain http(s) link worth showing, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
+
+
+def source_byline(ref: SourceRef) -> str:
+    """``Outlet · date`` of a numbered source, as plain text."""
+    return f"{clean(ref.outlet) or 'unknown outlet'} · {date_label(ref.published)}"
+
+
+def article_label(article: Article) -> str:
+    """One-line plain-text label of an article for pickers."""
+    outlet = clean(article.source) or "unknown outlet"
+    return f"{clean(article.title)} — {outlet}, {date_label(article.published)}"
+
+
+def outlet_choices(articles: list[Article]) -> list[str]:
+    return sorted({name for a in articles for name in a.outlets if name}, key=str.casefold)
+
+
+def date_bounds(articles: list[Article]) -> tuple[date, date] | None:
+    """First and last publication day in ``articles`` (None when no article is dated)."""
+    days = [a.published.date() for a in articles if a.published]
+    return (min(days), max(days)) if days else None
+
+
+def search_filters(
+    outlets: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    article_ids: list[str] | None = None,
+) -> SearchFilters:
+    """Filters from widget values: days become the start and end of the day in UTC."""
+    return SearchFilters(
+        outlets=outlets or None,
+        since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
+        until=datetime.combine(until, time.max, tzinfo=UTC) if until else None,
+        article_ids=article_ids or None,
+    )
+
+
+def describe_filters(filters: SearchFilters | None) -> str:
+    """What a search was limited to, in words (``all articles`` when unfiltered)."""
+    if filters is None or filters.is_empty():
+        return "all articles"
+    parts = []
+    if filters.outlets:
+        parts.append("outlets " + ", ".join(clean(o) for o in filters.outlets))
+    if filters.since or filters.until:
+        parts.append(f"published {date_label(filters.since)} to {date_label(filters.until)}")
+    if filters.article_ids:
+        parts.append(f"{len(filters.article_ids)} chosen articles")
+    return "; ".join(parts)
+
+
+def engine_label(settings: Settings) -> str:
+    """Which engine answers, with model and server; never the key."""
+    if not settings.llm_configured:
+        return "Extractive (offline): answers quote the sources verbatim, no language model."
+    server = safe_url(settings.openai_base_url) or "api.openai.com"
+    return f"LLM: {clean(settings.llm_model)} at {server}"
+
+
+def citation_markers(citations: list[Citation]) -> str:
+    numbers = sorted({c.n for c in citations})
+    return "".join(f"\\[{n}\\]" for n in numbers)
+
+
+def sentence_markdown(sentence: CitedSentence) -> str:
+    """A sentence as Markdown: escaped text, its ``[n]`` markers, a badge when unsupported."""
+    body = md_escape_inline(sentence.text)
+    markers = citation_markers(sentence.citations)
+    line = f"{body} {markers}".rstrip()
+    return line if sentence.supported else f"{UNSUPPORTED_BADGE} {line}"
+
+
+def cited_markdown(cited: CitedText) -> str:
+    """The sentences of an answer or brief as one Markdown paragraph for display."""
+    return " ".join(sentence_markdown(s) for s in cited.sentences)
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    """A quoted span with the rest of its paragraph around it."""
+
+    before: str
+    quote: str
+    after: str
+
+
+def quote_context(text: str, start: int, end: int, max_side: int = 400) -> QuoteContext:
+    """The paragraph around ``text[start:end]``, at most ``max_side`` characters each side."""
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    para_start = text.rfind("\n\n", 0, start)
+    para_start = 0 if para_start < 0 else para_start + 2
+    para_end = text.find("\n\n", end)
+    para_end = len(text) if para_end < 0 else para_end
+    before = text[para_start:start]
+    after = text[end:para_end]
+    if len(before) > max_side:
+        cut = before.find(" ", len(before) - max_side)
+        before = "…" + before[cut if cut >= 0 else len(before) - max_side :]
+    if len(after) > max_side:
+        cut = after.rfind(" ", 0, max_side)
+        after = after[: cut if cut > 0 else max_side] + "…"
+    return QuoteContext(before=before, quote=text[start:end], after=after)
+
+
+def context_markdown(context: QuoteContext) -> str:
+    """The paragraph as literal Markdown with the quoted span in bold."""
+    before = md_escape_inline(context.before)
+    after = md_escape_inline(context.after)
+    quote = md_escape_inline(context.quote).strip()
+    sep_before = " " if before and not before.endswith(" ") else ""
+    sep_after = " " if after and not after.startswith(" ") else ""
+    return f"{before}{sep_before}**{quote}**{sep_after}{after}".strip()
+
+
+def citation_label(citation: Citation, source: SourceRef | None, width: int = 70) -> str:
+    """Expander label of a citation: ``[n] “start of the quote…” — Title`` (escaped)."""
+    quote = _SPACES.sub(" ", citation.quote).strip()
+    if len(quote) > width:
+        quote = quote[:width].rsplit(" ", 1)[0] + "…"
+    title = f" — {source.title}" if source else ""
+    return f"\\[{citation.n}\\] " + md_escape_inline(f"“{quote}”{title}")
+
+
+def refusal_text(cited: CitedText, searched_for: str, filters: SearchFilters | None) -> str:
+    """Why nothing was answered and what was searched, as literal Markdown."""
+    reason = cited.refusal_reason or "nothing in the store supports an answer"
+    return (
+        f"**No answer.** {md_escape_inline(reason)}\n\n"
+        f"Searched for “{md_escape_inline(searched_for)}” in {md_escape_inline(describe_filters(filters))}."
+    )
+
+
+def footnoted_markdown(cited: CitedText) -> str:
+    """Markdown for a reporter's draft: citations as footnotes holding the quoted spans.
+
+    Unsupported sentences keep a visible ``[unsupported]`` mark. This is text to copy, shown
+    in a code block, so it is not escaped.
+    """
+    sources = {s.n: s for s in cited.sources}
+    notes: list[str] = []
+    keys: dict[tuple[int, int, int, str], int] = {}
+    body: list[str] = []
+    for sentence in cited.sentences:
+        refs = ""
+        for c in sentence.citations:
+            key = (c.n, c.start, c.end, c.article_id)
+            if key not in keys:
+                keys[key] = len(keys) + 1
+                ref = sources.get(c.n)
+                where = (
+                    f"{ref.title}, {ref.outlet}, {date_label(ref.published)}"
+                    + (f", {ref.url}" if ref.url else "")
+                    if ref
+                    else c.article_id
+                )
+                notes.append(f"[^{keys[key]}]: “{_SPACES.sub(' ', c.quote).strip()}” — {where}")
+            refs += f"[^{keys[key]}]"
+        mark = "" if sentence.supported else " [unsupported]"
+        body.append(f"{sentence.text.strip()}{refs}{mark}")
+    return " ".join(body) + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
