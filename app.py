@@ -34,13 +34,15 @@ if "briefbot" not in st.session_state:
 bot: Briefbot = st.session_state.briefbot
 
 with st.sidebar:
-    st.markdown("### 📰 briefbot")
+    st.markdown("### :material/newspaper: briefbot")
     st.caption("Every sentence cites the span of the article that supports it.")
     st.markdown("**Engine**")
     st.caption(fmt.md_escape_inline(fmt.engine_label(bot.settings)))
     st.markdown("**Store**")
     st.caption(
-        fmt.md_escape_inline(f"{bot.settings.store_location} · {bot.store.count_articles()} articles")
+        fmt.md_escape_inline(
+            f"{bot.settings.store_location} · {bot.store.count_articles()} articles"
+        )
     )
 
 page = st.navigation(

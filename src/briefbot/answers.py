@@ -7,13 +7,23 @@ retrieves, applies the relevance floor, picks an engine and falls back lives her
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import Field
 
 from briefbot.citations import CitedText, Passage
-from briefbot.models import Hit
+from briefbot.embedders import Embedder
+from briefbot.errors import BriefbotError, LLMError
+from briefbot.models import Hit, SearchFilters
+from briefbot.settings import Settings
+from briefbot.verify import renumber_sources
+
+if TYPE_CHECKING:
+    from briefbot.conversation import History, QueryRewriter
+
+log = logging.getLogger(__name__)
 
 TextCallback = Callable[[str], None]
 """Receives answer text as it is produced (streaming)."""
@@ -59,3 +69,139 @@ def passages_from_hits(hits: Sequence[Hit]) -> list[Passage]:
         )
         for number, hit in enumerate(hits, start=1)
     ]
+
+
+class RetrievalResult(Protocol):
+    """What ``ask`` needs from a retrieval (``retrieval.Retrieval`` has it)."""
+
+    @property
+    def hits(self) -> list[Hit]: ...
+
+    @property
+    def best_score(self) -> float: ...
+
+    @property
+    def relevant(self) -> bool: ...
+
+
+RetrieveFn = Callable[[str, int, SearchFilters | None], RetrievalResult]
+
+
+def describe_filters(filters: SearchFilters | None) -> str:
+    """The filters in words, for refusals ("in outlets X since 2024-05-01")."""
+    if filters is None or filters.is_empty():
+        return ""
+    parts = []
+    if filters.outlets:
+        parts.append("in outlet(s) " + ", ".join(filters.outlets))
+    if filters.since:
+        parts.append(f"since {filters.since.date().isoformat()}")
+    if filters.until:
+        parts.append(f"until {filters.until.date().isoformat()}")
+    if filters.article_ids:
+        parts.append(f"within {len(filters.article_ids)} chosen article(s)")
+    return " " + " ".join(parts)
+
+
+def not_relevant_reason(
+    query: str, retrieval: RetrievalResult, filters: SearchFilters | None, floor: float
+) -> str:
+    """Why nothing was answered: what was searched, and how close the best passage came."""
+    searched = f"Searched for “{query}”{describe_filters(filters)}"
+    if not retrieval.hits:
+        return f"{searched}: nothing in the store matches."
+    return (
+        f"{searched}: none of the {len(retrieval.hits)} closest passages is relevant enough "
+        f"to answer (best similarity {retrieval.best_score:.2f}, floor {floor:.2f})."
+    )
+
+
+class Answerer:
+    """The ``ask`` flow: rewrite a follow-up, retrieve, refuse or answer, fall back, number.
+
+    The LLM engine runs when ``settings.llm_configured``; when it fails (``LLMError``) the
+    extractive engine answers instead and ``Answer.notices`` says so. No engine runs when
+    retrieval finds nothing relevant.
+    """
+
+    def __init__(
+        self,
+        retrieve: RetrieveFn,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        engine: AnswerEngine | None = None,
+        rewriter: QueryRewriter | None = None,
+    ) -> None:
+        from briefbot.conversation import ExtractiveRewriter
+        from briefbot.extractive import ExtractiveEngine
+
+        self.retrieve = retrieve
+        self.embedder = embedder
+        self.settings = settings
+        self.extractive: AnswerEngine = ExtractiveEngine(embedder, settings)
+        self._engine = engine
+        self.rewriter: QueryRewriter = rewriter or ExtractiveRewriter()
+
+    @property
+    def engine(self) -> AnswerEngine:
+        """The engine asked first: the one given, else the LLM if configured, else extractive."""
+        if self._engine is None:
+            if self.settings.llm_configured:
+                from briefbot.llm_engine import create_llm_engine
+
+                self._engine = create_llm_engine(self.settings, self.embedder)
+            else:
+                self._engine = self.extractive
+        return self._engine
+
+    @property
+    def _engine_name(self) -> str:
+        if self._engine is not None:
+            return self._engine.name
+        return "llm" if self.settings.llm_configured else self.extractive.name
+
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+        on_text: TextCallback | None = None,
+    ) -> Answer:
+        question = question.strip()
+        if not question:
+            raise BriefbotError('the question is empty; ask something, e.g. `briefbot ask "Who?"`')
+        query = self.rewriter.rewrite(question, history) if history else question
+        standalone = query if query != question else None
+        retrieval = self.retrieve(query, self.settings.top_k, filters)
+        if not retrieval.relevant:
+            return Answer(
+                question=question,
+                standalone_query=standalone,
+                mode=self._engine_name,
+                refused=True,
+                refusal_reason=not_relevant_reason(
+                    query, retrieval, filters, self.settings.relevance_floor
+                ),
+            )
+        passages = passages_from_hits(retrieval.hits)
+        answer = self._answer(query, passages, on_text)
+        answer = renumber_sources(answer, passages)
+        return answer.model_copy(update={"question": question, "standalone_query": standalone})
+
+    def _answer(
+        self, query: str, passages: Sequence[Passage], on_text: TextCallback | None
+    ) -> Answer:
+        try:
+            engine = self.engine
+            return engine.answer(query, passages, on_text=on_text)
+        except LLMError as exc:
+            if self._engine is self.extractive:
+                raise
+            log.warning("LLM answer failed, falling back to extractive: %s", exc)
+            fallback = self.extractive.answer(query, passages, on_text=on_text)
+            notice = (
+                f"The language model failed ({exc}); this answer quotes the sources "
+                "verbatim instead (extractive fallback)."
+            )
+            return fallback.model_copy(update={"notices": [notice, *fallback.notices]})

@@ -13,25 +13,38 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
 from briefbot.citations import CitedSentence, CitedText, Passage
 from briefbot.embedders import Embedder, Vectors
-from briefbot.errors import EmptyScopeError, NotFoundError
-from briefbot.models import Article, Hit, SearchFilters
+from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
+from briefbot.llm import ChatModel, create_chat_model
+from briefbot.models import Article, Chunk, Hit, SearchFilters
 from briefbot.sentences import Span, split_sentences
 from briefbot.settings import Settings
 from briefbot.store import ChromaStore
-from briefbot.verify import apply_policy, renumber_sources, verify_sentences
+from briefbot.verify import apply_policy, names, numbers, renumber_sources, verify_sentences
+
+BriefMode = Literal["auto", "extractive", "llm"]
 
 SearchFn = Callable[[str, int, SearchFilters | None], list[Hit]]
 """``search(query, k, filters)``: the retriever a topic brief finds its articles with."""
 
 CENTRALITY_WEIGHT = 1.0
 POSITION_WEIGHT = 0.8
+POSITION_POWER = 0.5
+"""Position score of the k-th sentence (0-based) of an article: ``(1 + k) ** -POSITION_POWER``."""
 ATTRIBUTION_WEIGHT = 0.15
+SPECIFICITY_WEIGHT = 0.0
+SPECIFIC_FACTS = 4
+"""Numbers and names that make a sentence fully specific (a news fact, not commentary)."""
+DEPENDENT_PENALTY = 0.0
+"""Taken off a sentence that opens with a pronoun or connective, unless its predecessor is in."""
+MIN_SALIENCE_SHARE = 0.0
+"""Sentences scoring below this share of the best one are left out even when words remain."""
 QUERY_WEIGHT = 0.5
 """Share of a sentence's centrality taken from its similarity to the topic query."""
 MMR_LAMBDA = 0.7
@@ -46,6 +59,11 @@ _ATTRIBUTION = re.compile(
     r"\b(according to|said|says|say|told|claims?|claimed|reported|reports|announced|stated|"
     r"emphasi[sz]ed|insisted|warned|confirmed|denied|alleged|accused|estimated|citing)\b",
     re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"\b(I|I['’](?:m|ve|d|ll)|[Ww]e|[Mm]y|[Oo]ur|me)\b")
+_DEPENDENT_OPENER = re.compile(
+    r"^[\"'“‘]?(But|And|Or|So|Yet|However|Also|Still|Instead|Meanwhile|Then|It|Its|This|That|"
+    r"These|Those|Such|He|She|They|His|Her|Their|Him|Them|The (?:move|decision|effort|plan))\b"
 )
 _TRAILING_MODIFIER = re.compile(r",\s+(?P<word>[A-Za-z]+(?:ing|ed))\b[^,;:\"“”]*\.$")
 _KEEP_MODIFIERS = frozenset(
@@ -178,18 +196,20 @@ def resolve_scope(
 
 
 def article_passages(
-    articles: Sequence[Article], chunks_of: Callable[[str], Sequence[tuple[int, int]]]
+    articles: Sequence[Article], chunks_of: Callable[[str], Sequence[Chunk]]
 ) -> list[Passage]:
     """Numbered passages over the articles, one per stored chunk: exact article slices."""
     passages: list[Passage] = []
     for article in articles:
-        spans = list(chunks_of(article.id)) or ([(0, len(article.text))] if article.text else [])
-        for ordinal, (start, end) in enumerate(spans):
+        spans = [(c.id, c.start, c.end) for c in chunks_of(article.id)]
+        if not spans and article.text:
+            spans = [(Chunk.make_id(article.id, 0), 0, len(article.text))]
+        for chunk_id, start, end in spans:
             passages.append(
                 Passage(
                     n=len(passages) + 1,
                     article_id=article.id,
-                    chunk_id=f"{article.id}:{ordinal:04d}",
+                    chunk_id=chunk_id,
                     text=article.text[start:end],
                     start=start,
                     end=end,
@@ -200,13 +220,6 @@ def article_passages(
                 )
             )
     return passages
-
-
-def store_chunk_spans(store: ChromaStore) -> Callable[[str], list[tuple[int, int]]]:
-    def spans(article_id: str) -> list[tuple[int, int]]:
-        return [(c.start, c.end) for c in store.chunks_of(article_id)]
-
-    return spans
 
 
 # --- extractive brief --------------------------------------------------------------------
@@ -244,6 +257,7 @@ def candidates(articles: Sequence[Article], passages: Sequence[Passage]) -> list
                 count_words(span.text) < MIN_SENTENCE_WORDS
                 or not _TERMINAL.search(span.text)
                 or span.text.strip().casefold() == article.title.strip().casefold()
+                or (_FIRST_PERSON.search(span.text) and not _ATTRIBUTION.search(span.text))
             ):
                 continue
             passage = _containing(own, span)
@@ -289,12 +303,17 @@ def salience(
         centrality = (1 - QUERY_WEIGHT) * centrality + QUERY_WEIGHT * relevance
     spread = centrality.max() - centrality.min()
     centrality = (centrality - centrality.min()) / spread if spread > 0 else centrality * 0
-    position = np.array([1.0 / np.sqrt(1.0 + c.position) for c in found])
+    position = np.array([(1.0 + c.position) ** -POSITION_POWER for c in found])
     attribution = np.array([1.0 if _ATTRIBUTION.search(c.span.text) else 0.0 for c in found])
+    specificity = np.array(
+        [min(1.0, (len(numbers(c.span.text)) + len(names(c.span.text))) / SPECIFIC_FACTS)
+         for c in found]
+    )
     scores: np.typing.NDArray[np.float64] = (
         CENTRALITY_WEIGHT * centrality
         + POSITION_WEIGHT * position
         + ATTRIBUTION_WEIGHT * attribution
+        + SPECIFICITY_WEIGHT * specificity
     )
     return scores
 
@@ -305,10 +324,17 @@ def select(
     scores: np.typing.NDArray[np.float64],
     max_words: int,
 ) -> list[tuple[Candidate, str]]:
-    """MMR within the word budget; each pick is a candidate and the text quoted from it."""
+    """MMR within the word budget; each pick is a candidate and the text quoted from it.
+
+    A sentence that depends on the one before it ("This effort...", "But...") is penalised
+    unless that sentence is already chosen.
+    """
     similarity = vectors @ vectors.T
-    remaining = list(range(len(found)))
+    floor = MIN_SALIENCE_SHARE * float(scores.max()) if len(scores) else 0.0
+    remaining = [i for i in range(len(found)) if scores[i] >= floor]
+    dependent = np.array([bool(_DEPENDENT_OPENER.match(c.span.text)) for c in found])
     chosen: list[int] = []
+    placed: set[tuple[int, int]] = set()
     picks: list[tuple[Candidate, str]] = []
     budget = max_words
     while remaining:
@@ -317,7 +343,16 @@ def select(
             if chosen
             else np.zeros(len(remaining))
         )
-        values = MMR_LAMBDA * scores[remaining] - (1 - MMR_LAMBDA) * redundancy
+        orphaned = np.array(
+            [
+                dependent[i] and (found[i].order, found[i].position - 1) not in placed
+                for i in remaining
+            ]
+        )
+        values = (
+            MMR_LAMBDA * (scores[remaining] - DEPENDENT_PENALTY * orphaned)
+            - (1 - MMR_LAMBDA) * redundancy
+        )
         best = int(np.argmax(values))
         index = remaining.pop(best)
         if redundancy[best] >= DUPLICATE_SIMILARITY:
@@ -330,6 +365,7 @@ def select(
                 continue
         assert text is not None
         chosen.append(index)
+        placed.add((candidate.order, candidate.position))
         picks.append((candidate, text))
         budget -= count_words(text)
     return sorted(picks, key=lambda pick: (pick[0].order, pick[0].position))
@@ -375,6 +411,39 @@ def finish(
     return Brief.model_validate(numbered.model_dump())
 
 
+def extractive_brief(
+    scope: Scope,
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    settings: Settings,
+    max_words: int,
+) -> Brief:
+    """The offline brief: quoted whole sentences, verified."""
+    sentences = extractive_sentences(scope.articles, passages, embedder, max_words, scope.query)
+    if not sentences:
+        ids = ", ".join(a.id for a in scope.articles)
+        raise EmptyScopeError(
+            f"no whole sentence of {ids} fits in {max_words} words; nothing to brief "
+            "(raise --max-words, or the articles have no running text)"
+        )
+    brief = _empty_brief(scope, "extractive", max_words).model_copy(
+        update={"sentences": sentences}
+    )
+    return finish(brief, passages, embedder, settings)
+
+
+def _empty_brief(scope: Scope, mode: str, max_words: int) -> Brief:
+    return Brief(
+        mode=mode,
+        article_ids=[a.id for a in scope.articles],
+        query=scope.query,
+        since=scope.since,
+        until=scope.until,
+        outlets=scope.outlets,
+        max_words=max_words,
+    )
+
+
 class Briefer:
     """Builds briefs over a store; ``Briefbot.brief`` delegates here."""
 
@@ -384,7 +453,9 @@ class Briefer:
         embedder: Embedder,
         settings: Settings,
         search: SearchFn,
+        chat_factory: Callable[[Settings], ChatModel] = create_chat_model,
     ) -> None:
+        self.chat_factory = chat_factory
         self.store = store
         self.embedder = embedder
         self.settings = settings
@@ -398,7 +469,9 @@ class Briefer:
         until: datetime | None = None,
         outlets: Sequence[str] | None = None,
         max_words: int | None = None,
+        mode: BriefMode = "auto",
     ) -> Brief:
+        """A verified brief; ``mode`` "auto" uses the LLM when one is configured."""
         budget = max_words if max_words is not None else self.settings.brief_max_words
         if budget < MIN_SENTENCE_WORDS:
             raise EmptyScopeError(
@@ -415,27 +488,26 @@ class Briefer:
             until=until,
             outlets=outlets,
         )
-        passages = article_passages(scope.articles, store_chunk_spans(self.store))
-        return self.extractive(scope, passages, budget)
+        passages = article_passages(scope.articles, self.store.chunks_of)
+        if mode == "extractive" or (mode == "auto" and not self.settings.llm_configured):
+            return self.extractive(scope, passages, budget)
+        chat = self.chat_factory(self.settings)
+        try:
+            return LLMBriefWriter(chat, self.embedder, self.settings).write(scope, passages, budget)
+        except LLMError as exc:
+            fallback = self.extractive(scope, passages, budget)
+            notice = f"The language model failed ({exc}); this is the extractive brief instead."
+            return fallback.model_copy(update={"notices": [notice, *fallback.notices]})
 
     def extractive(self, scope: Scope, passages: Sequence[Passage], max_words: int) -> Brief:
-        sentences = extractive_sentences(
-            scope.articles, passages, self.embedder, max_words, scope.query
-        )
-        if not sentences:
-            ids = ", ".join(a.id for a in scope.articles)
-            raise EmptyScopeError(
-                f"no whole sentence of {ids} fits in {max_words} words; nothing to brief "
-                "(raise --max-words, or the articles have no running text)"
-            )
-        brief = Brief(
-            mode="extractive",
-            sentences=sentences,
-            article_ids=[a.id for a in scope.articles],
-            query=scope.query,
-            since=scope.since,
-            until=scope.until,
-            outlets=scope.outlets,
-            max_words=max_words,
-        )
-        return finish(brief, passages, self.embedder, self.settings)
+        return extractive_brief(scope, passages, self.embedder, self.settings, max_words)
+
+
+class LLMBriefWriter:
+    """Placeholder."""
+
+    def __init__(self, chat: ChatModel, embedder: Embedder, settings: Settings) -> None:
+        self.chat = chat
+
+    def write(self, scope: Scope, passages: Sequence[Passage], max_words: int) -> Brief:
+        raise LLMError("not yet")

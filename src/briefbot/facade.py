@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefbot.bm25 import BM25Index
 from briefbot.embedders import Embedder, create_embedder
@@ -14,6 +17,11 @@ from briefbot.models import Article, Hit, IngestReport, SearchFilters
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings
 from briefbot.store import ChromaStore
+
+if TYPE_CHECKING:
+    from briefbot.answers import Answer, Answerer
+    from briefbot.briefs import Brief, BriefMode
+    from briefbot.framing.report import FramingReport
 
 
 class Briefbot:
@@ -93,3 +101,52 @@ class Briefbot:
         """Hits for a question and whether they clear ``Settings.relevance_floor``."""
         hits = self.retriever.search(question, k or self.settings.top_k, filters)
         return judge_relevance(question, hits, self.settings.relevance_floor)
+
+    # --- answers -----------------------------------------------------------------------
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        """The ``ask`` flow (built once: it holds the LLM client when one is configured)."""
+        from briefbot.answers import Answerer
+
+        return Answerer(self.retrieve, self.embedder, self.settings)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Answer] | None = None,
+        filters: SearchFilters | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """A cited, verified answer (or a refusal); ``history`` holds earlier turns."""
+        return self.answerer.ask(question, history, filters, on_text)
+
+    # --- briefs ------------------------------------------------------------------------
+
+    def brief(
+        self,
+        article_ids: Sequence[str] | None = None,
+        query: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        outlets: Sequence[str] | None = None,
+        max_words: int | None = None,
+        mode: BriefMode = "auto",
+    ) -> Brief:
+        """One cited paragraph over articles, a story or a topic (see ``briefs.py``)."""
+        from briefbot.briefs import Briefer
+
+        return Briefer(self.store, self.embedder, self.settings, self.search).brief(
+            article_ids, query, since, until, outlets, max_words, mode
+        )
+
+    # --- framing -----------------------------------------------------------------------
+
+    def compare(
+        self, article_ids: Sequence[str] | None = None, query: str | None = None
+    ) -> FramingReport:
+        """Neutral and critical readings of articles (by id or near a query), compared
+        across outlets when there are two or more (see ``framing/framer.py``)."""
+        from briefbot.framing.framer import Framer
+
+        return Framer(self).report(article_ids, query)

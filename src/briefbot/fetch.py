@@ -155,9 +155,7 @@ def parse_url(url: str) -> httpx.URL:
     return parsed
 
 
-def check_url(
-    url: str, allow_private: bool = False, allowed_hosts: Sequence[str] = ()
-) -> Target:
+def check_url(url: str, allow_private: bool = False, allowed_hosts: Sequence[str] = ()) -> Target:
     """Resolve ``url`` and return the address to connect to, or raise ``UnsafeURLError``.
 
     Every address the host resolves to must be allowed (unless the host is allowlisted), so
@@ -210,9 +208,7 @@ class Fetcher:
         self.timeout = settings.fetch_timeout_s
 
     def check(self, url: str) -> Target:
-        return check_url(
-            url, self.settings.allow_private_hosts, self.settings.fetch_allowed_hosts
-        )
+        return check_url(url, self.settings.allow_private_hosts, self.settings.fetch_allowed_hosts)
 
     def fetch(self, url: str, accept: tuple[str, ...] = HTML_TYPES + FEED_TYPES) -> Page:
         """GET ``url`` following at most ``fetch_max_redirects`` checked redirects."""

@@ -211,8 +211,7 @@ class OpenAIChatModel:
     def _error(self, error: openai.APIStatusError, attempts: int) -> LLMError:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         message = (
-            f"LLM {self._where} answered HTTP {error.status_code}{tries}: "
-            f"{_server_message(error)}"
+            f"LLM {self._where} answered HTTP {error.status_code}{tries}: {_server_message(error)}"
         )
         return LLMError(self._redact(message), status=error.status_code)
 
@@ -264,8 +263,10 @@ class OpenAIChatModel:
         stream = self._call(messages, max_tokens, stream=True)
         parts: list[str] = []
         usage = None
+        chunks = 0
         try:
             for chunk in stream:
+                chunks += 1
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
                 for choice in chunk.choices or []:
@@ -284,6 +285,8 @@ class OpenAIChatModel:
             ) from None
         finally:
             stream.close()
+        if not chunks:
+            raise LLMError(f"LLM {self._where} sent a malformed stream: no completion chunks")
         text = "".join(parts)
         return ChatResult(text, self._usage(messages, text, usage))
 

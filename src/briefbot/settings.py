@@ -124,6 +124,31 @@ class Settings(BaseSettings):
         default=3, ge=1, le=10, description="Sentences the extractive engine quotes at most."
     )
     brief_max_words: int = Field(default=120, ge=20, description="Words in a brief paragraph.")
+    brief_max_articles: int = Field(
+        default=8, ge=1, description="Articles a topic brief reads at most (best matches first)."
+    )
+    brief_search_chunks: int = Field(
+        default=50,
+        ge=1,
+        description="Chunks a topic brief retrieves to find its articles (each read in full).",
+    )
+
+    # --- framing -----------------------------------------------------------------------
+    framing_lexicon_dir: Path | None = Field(
+        default=None,
+        description="Directory whose loaded_terms.csv, hedges.txt, attribution_verbs.txt or "
+        "evaluative.txt replace the bundled framing lexicons (format: docs/lexicons.md).",
+    )
+    framing_similarity: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Cosine similarity at which claims of two articles count as the same fact "
+        "(corroboration and cross-outlet alignment).",
+    )
+    framing_max_articles: int = Field(
+        default=5, ge=2, description="Articles a framing comparison by query compares at most."
+    )
 
     # --- language model ----------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -31,6 +31,8 @@ EMBEDDING_WEIGHT = 0.35
 FACT_WEIGHT = 0.20
 EMBEDDED_CANDIDATES = 6
 """Candidate spans per sentence that are embedded (the best by lexical and fact scores)."""
+
+CitedT = TypeVar("CitedT", bound=CitedText)
 
 NO_SUPPORT_REASON = "None of the answer's sentences is supported by the retrieved sources."
 
@@ -257,25 +259,41 @@ def _word_match(a: str, b: str) -> bool:
     return len(short) >= 4 and long.startswith(short)
 
 
-def _covered(word: str, vocabulary: set[str]) -> bool:
+def covered(word: str, vocabulary: set[str]) -> bool:
+    """Whether a stemmed word (or a word it prefixes, e.g. 'demin' of 'deminer') is there."""
     return word in vocabulary or any(_word_match(word, other) for other in vocabulary)
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|denied|denies|deny)\b|n't\b",
+    re.IGNORECASE,
+)
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATION.search(normalise(text)))
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What a sentence asserts that a span must contain verbatim (modulo normalisation)."""
+    """What a sentence asserts that a span must contain verbatim (modulo normalisation).
+
+    A negated sentence needs a negation in its span too ("is not sending" is not supported
+    by "is sending").
+    """
 
     numbers: dict[str, str] = field(default_factory=dict)
     dates: dict[str, str] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
+    negated: bool = False
 
     @classmethod
     def of(cls, text: str) -> Facts:
-        return cls(numbers(text), dates(text), names(text))
+        return cls(numbers(text), dates(text), names(text), negated(text))
 
     @property
     def count(self) -> int:
-        return len(self.numbers) + len(self.dates) + len(self.names)
+        return len(self.numbers) + len(self.dates) + len(self.names) + self.negated
 
     def missing_from(self, span: str) -> list[str]:
         """Surface forms of the facts ``span`` does not contain."""
@@ -288,8 +306,10 @@ class Facts:
             parts = [
                 stem(p) for p in re.findall(r"[^\W\d_]+", name.lower()) if p not in _NAME_CONNECTORS
             ]
-            if not all(_covered(p, span_words) for p in parts):
+            if not all(covered(p, span_words) for p in parts):
                 missing.append(name)
+        if self.negated and not negated(span):
+            missing.append("a negation")
         return missing
 
 
@@ -305,15 +325,13 @@ class _Candidate:
     lexical: float = 0.0
     missing: list[str] = field(default_factory=list)
     fact_score: float = 1.0
+    has_facts: bool = False
+    single: bool = True
     similarity: float = 0.0
 
     @property
     def score(self) -> float:
-        return (
-            LEXICAL_WEIGHT * self.lexical
-            + EMBEDDING_WEIGHT * max(self.similarity, 0.0)
-            + FACT_WEIGHT * self.fact_score
-        )
+        return support_score(self.lexical, self.similarity, self.fact_score, self.has_facts)
 
     def citation(self) -> Citation:
         return self.passage.citation(self.start, self.end)
@@ -324,15 +342,28 @@ def lexical_recall(sentence_words: Sequence[str], span: str) -> float:
     if not sentence_words:
         return 1.0
     vocabulary = set(content_words(span))
-    return sum(_covered(w, vocabulary) for w in sentence_words) / len(sentence_words)
+    return sum(covered(w, vocabulary) for w in sentence_words) / len(sentence_words)
 
 
 def candidate_spans(passage: Passage) -> list[tuple[int, int]]:
-    """Local spans of one source sentence and of two adjacent ones."""
+    """Local spans of each source sentence, then of each two adjacent ones."""
     sentences = split_sentences(passage.text)
     spans = [(s.start, s.end) for s in sentences]
     spans += [(a.start, b.end) for a, b in itertools.pairwise(sentences)]
     return spans
+
+
+def support_score(lexical: float, similarity: float, fact_score: float, has_facts: bool) -> float:
+    """Weighted support; a sentence without numbers, dates or names gets no free fact credit."""
+    if not has_facts:
+        return (LEXICAL_WEIGHT * lexical + EMBEDDING_WEIGHT * max(similarity, 0.0)) / (
+            LEXICAL_WEIGHT + EMBEDDING_WEIGHT
+        )
+    return (
+        LEXICAL_WEIGHT * lexical
+        + EMBEDDING_WEIGHT * max(similarity, 0.0)
+        + FACT_WEIGHT * fact_score
+    )
 
 
 @dataclass
@@ -389,7 +420,9 @@ class _Verifier:
     def best(self, sentence: str, index: int, facts: Facts, words: list[str]) -> _Candidate:
         passage = self.passages[index]
         candidates = []
-        for start, end in self.spans(index) or [(0, len(passage.text))]:
+        spans = self.spans(index) or [(0, len(passage.text))]
+        singles = len(split_sentences(passage.text)) or 1
+        for position, (start, end) in enumerate(spans):
             text = passage.text[start:end]
             missing = facts.missing_from(text)
             candidates.append(
@@ -401,15 +434,20 @@ class _Verifier:
                     lexical=lexical_recall(words, text),
                     missing=missing,
                     fact_score=1.0 - len(missing) / facts.count if facts.count else 1.0,
+                    has_facts=bool(facts.count),
+                    single=position < singles,
                 )
             )
-        # Prefer the shortest span among equals: one sentence over a pair.
         candidates.sort(key=lambda c: (-(c.fact_score + c.lexical), c.end - c.start))
         shortlist = candidates[:EMBEDDED_CANDIDATES]
         self.embed([sentence, *(c.text for c in shortlist)])
         for candidate in shortlist:
             candidate.similarity = self.similarity(sentence, candidate.text)
-        return max(shortlist, key=lambda c: (not c.missing, c.score, -(c.end - c.start)))
+        # One supporting sentence is a better citation than a pair that scores a little higher.
+        return max(
+            shortlist,
+            key=lambda c: (not c.missing, c.single and c.score >= self.threshold, c.score),
+        )
 
     def check(self, sentence: str, indexes: Sequence[int]) -> _Verification:
         """Best support for ``sentence`` among the passages at ``indexes``."""
@@ -434,11 +472,8 @@ class _Verifier:
             missing = facts.missing_from(union_text)
             lexical = lexical_recall(words, union_text)
             similarity = max(c.similarity for c in bests)
-            score = (
-                LEXICAL_WEIGHT * lexical
-                + EMBEDDING_WEIGHT * max(similarity, 0.0)
-                + FACT_WEIGHT * (1.0 - len(missing) / facts.count if facts.count else 1.0)
-            )
+            fact_score = 1.0 - len(missing) / facts.count if facts.count else 1.0
+            score = support_score(lexical, similarity, fact_score, bool(facts.count))
             if not missing and score >= self.threshold:
                 return self._judged(sentence, score, [c for c in bests if c.lexical > 0])
         return _Verification(False, top.score, [top.citation()], top.missing)
@@ -520,7 +555,7 @@ def verify_sentences(
     return [verifier.verify(sentence) for sentence in sentences]
 
 
-def apply_policy(text: CitedText, settings: Settings) -> CitedText:
+def apply_policy(text: CitedT, settings: Settings) -> CitedT:
     """Remove or flag unsupported sentences; nothing supported makes the text a refusal.
 
     With ``settings.unsupported == "flag"`` unsupported sentences stay, marked by
@@ -549,7 +584,7 @@ def apply_policy(text: CitedText, settings: Settings) -> CitedText:
     return text.model_copy(update={"notices": notices})
 
 
-def renumber_sources(text: CitedText, passages: Sequence[Passage]) -> CitedText:
+def renumber_sources(text: CitedT, passages: Sequence[Passage]) -> CitedT:
     """Keep only the sources the sentences cite, numbered 1..n in order of first citation.
 
     Passages of the same article become one source; citations are renumbered to match.

@@ -58,22 +58,30 @@ def test_verbatim_quote_is_supported_with_its_exact_span(settings: Settings) -> 
 
 
 def test_paraphrase_with_the_right_facts_passes(settings: Settings) -> None:
-    result = verify("Officials said North Korea is sending 5000 engineers to Russia.", P1, settings=settings)
+    result = verify(
+        "Officials said North Korea is sending 5000 engineers to Russia.", P1, settings=settings
+    )
     assert result.supported, result.note
     [citation] = result.citations
-    assert citation.quote == "North Korea is sending about 5,000 engineers to Russia, officials said."
+    assert (
+        citation.quote == "North Korea is sending about 5,000 engineers to Russia, officials said."
+    )
     assert citation.quote == ENGINEERS[citation.start - 100 : citation.end - 100]
 
 
 def test_invented_number_is_unsupported(settings: Settings) -> None:
-    result = verify("North Korea is sending about 7,000 engineers to Russia.", P1, settings=settings)
+    result = verify(
+        "North Korea is sending about 7,000 engineers to Russia.", P1, settings=settings
+    )
     assert not result.supported
     assert result.note is not None and "7,000" in result.note
 
 
 def test_entity_absent_from_span_fails(settings: Settings) -> None:
     result = verify(
-        "Vladimir Putin said North Korea is sending 5,000 engineers to Russia.", P1, settings=settings
+        "Vladimir Putin said North Korea is sending 5,000 engineers to Russia.",
+        P1,
+        settings=settings,
     )
     assert not result.supported
     assert result.note is not None and "Vladimir Putin" in result.note
@@ -86,7 +94,9 @@ def test_wrong_month_fails(settings: Settings) -> None:
 
 
 def test_wrong_passage_citation_is_reattached(settings: Settings) -> None:
-    result = verify("Another 1,000 soldiers will clear mines, Yonhap reported.", P1, settings=settings)
+    result = verify(
+        "Another 1,000 soldiers will clear mines, Yonhap reported.", P1, settings=settings
+    )
     assert result.supported
     [citation] = result.citations
     assert citation.n == 2 and citation.article_id == "article2"
@@ -95,7 +105,9 @@ def test_wrong_passage_citation_is_reattached(settings: Settings) -> None:
 
 
 def test_uncited_sentence_is_checked_against_all_passages(settings: Settings) -> None:
-    result = verify("Trams stopped running in Lisbon after heavy rain on Monday.", settings=settings)
+    result = verify(
+        "Trams stopped running in Lisbon after heavy rain on Monday.", settings=settings
+    )
     assert result.supported, result.note
     assert {c.n for c in result.citations} == {3}
     assert result.note is not None and "citation added" in result.note
@@ -150,7 +162,9 @@ def test_judge_can_veto_support(settings: Settings) -> None:
 
 
 def _text(settings: Settings, *texts: str) -> CitedText:
-    sentences = verify_sentences([sentence(t, P1) for t in texts], PASSAGES, FakeEmbedder(), settings)
+    sentences = verify_sentences(
+        [sentence(t, P1) for t in texts], PASSAGES, FakeEmbedder(), settings
+    )
     return CitedText(mode="llm", sentences=sentences)
 
 
@@ -165,7 +179,9 @@ def test_policy_flags_or_removes_unsupported(settings: Settings, policy: str) ->
     assert not result.refused
     kept = [s.text for s in result.sentences]
     assert kept == ([GOOD, BAD] if policy == "flag" else [GOOD])
-    assert [s.supported for s in result.sentences] == ([True, False] if policy == "flag" else [True])
+    assert [s.supported for s in result.sentences] == (
+        [True, False] if policy == "flag" else [True]
+    )
     assert any("1 sentence(s)" in n for n in result.notices)
 
 
@@ -186,3 +202,9 @@ def test_renumber_keeps_only_cited_sources_in_order(settings: Settings) -> None:
     result = renumber_sources(CitedText(mode="llm", sentences=sentences), PASSAGES)
     assert [(s.n, s.article_id) for s in result.sources] == [(1, "article2"), (2, "article1")]
     assert [c.n for s in result.sentences for c in s.citations] == [1, 2]
+
+
+def test_negation_absent_from_span_fails(settings: Settings) -> None:
+    result = verify("North Korea is not sending 5,000 engineers to Russia.", P1, settings=settings)
+    assert not result.supported
+    assert result.note is not None and "negation" in result.note

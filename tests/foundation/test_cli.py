@@ -67,3 +67,9 @@ def test_bad_option_value_is_a_one_line_error(tmp_path: Path) -> None:
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--debug", "show", "nope", "--store", str(tmp_path / "s")])
     assert result.exit_code != 0 and result.exception is not None
+
+
+def test_invalid_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIEFBOT_TOP_K", "zero")
+    code, _, err = run("articles", "--store", str(tmp_path / "s"))
+    assert code == 1 and "BRIEFBOT_TOP_K" in err and "Traceback" not in err

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gzip
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -64,9 +67,14 @@ def endless(delay: float = 0.0) -> Route:
     return route
 
 
+@functools.cache
+def _bomb(expanded_bytes: int) -> bytes:
+    return gzip.compress(b"<p>" + b" " * expanded_bytes, compresslevel=9)
+
+
 def gzip_bomb(expanded_bytes: int) -> Route:
     """A small gzip body that inflates to ``expanded_bytes`` of HTML-ish text."""
-    payload = gzip.compress(b"<p>" + b" " * expanded_bytes, compresslevel=9)
+    payload = _bomb(expanded_bytes)
 
     def route(h: BaseHTTPRequestHandler) -> None:
         _send(h, 200, payload, {"Content-Type": "text/html", "Content-Encoding": "gzip"})
@@ -109,10 +117,44 @@ def serve(routes: dict[str, Route] | None = None) -> Iterator[LocalServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield state
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def closing_server() -> Iterator[str]:
+    """A TCP server on 127.0.0.1 that reads the request and hangs up without answering."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(1.0)
+                with contextlib.suppress(OSError):
+                    connection.recv(65536)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

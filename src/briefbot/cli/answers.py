@@ -1,3 +1,118 @@
-"""Commands of this concept register here on the shared app."""
+"""Answer commands: ``ask`` (one question) and ``chat`` (follow-ups, reading stdin)."""
 
 from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from briefbot.answers import Answer
+from briefbot.cli.common import StoreOption, command, err_console, state
+from briefbot.cli.options import parse_day
+from briefbot.facade import Briefbot
+from briefbot.models import SearchFilters
+from briefbot.render import render_markdown, render_text
+from briefbot.settings import Settings
+
+CHAT_HISTORY_TURNS = 5
+"""Earlier turns kept for rewriting follow-ups in ``chat``."""
+
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option("--source", help="Only this outlet (repeat for several)."),
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")
+]
+TopKOption = Annotated[
+    int | None,
+    typer.Option("-k", "--top-k", min=1, help="Passages to retrieve (default: settings)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
+MarkdownOption = Annotated[
+    bool, typer.Option("--markdown", help="Print Markdown with footnotes instead of text.")
+]
+
+
+def _open(store: str | None, top_k: int | None) -> Briefbot:
+    settings = Settings()
+    if top_k is not None:
+        settings = settings.model_copy(update={"top_k": top_k})
+    return Briefbot.open(store=store or state.store, settings=settings)
+
+
+def _filters(
+    sources: list[str] | None, since: str | None, until: str | None
+) -> SearchFilters | None:
+    filters = SearchFilters(
+        outlets=sources or None,
+        since=parse_day(since, "--since"),
+        until=parse_day(until, "--until", end=True),
+    )
+    return None if filters.is_empty() else filters
+
+
+def _print(answer: Answer, as_json: bool, markdown: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    elif markdown:
+        print(render_markdown(answer), end="")
+    else:
+        print(render_text(answer), end="")
+
+
+@command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: JsonOption = False,
+    markdown: MarkdownOption = False,
+    source: SourceOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    top_k: TopKOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Answer a question from the store; every sentence cites the span that supports it."""
+    bot = _open(store, top_k)
+    answer = bot.ask(question, filters=_filters(source, since, until))
+    _print(answer, as_json, markdown)
+
+
+@command("chat")
+def chat(
+    as_json: JsonOption = False,
+    markdown: MarkdownOption = False,
+    source: SourceOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    top_k: TopKOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Ask questions one per line (follow-ups understood) until end of input or `exit`."""
+    bot = _open(store, top_k)
+    filters = _filters(source, since, until)
+    interactive = sys.stdin.isatty()
+    history: list[Answer] = []
+    while True:
+        if interactive:
+            err_console.print("[bold]?[/bold] ", end="")
+        line = sys.stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if question.lower() in ("exit", "quit"):
+            break
+        if not question:
+            continue
+        answer = bot.ask(question, history=history, filters=filters)
+        if answer.standalone_query and not as_json:
+            err_console.print(f"(searched: {answer.standalone_query})", markup=False)
+        _print(answer, as_json, markdown)
+        if not as_json:
+            print()
+        history = [*history, answer][-CHAT_HISTORY_TURNS:]

@@ -9,10 +9,11 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from briefbot.errors import BriefbotError
+from briefbot.errors import BriefbotError, ConfigError
 from briefbot.facade import Briefbot
 from briefbot.settings import Settings
 
@@ -50,8 +51,20 @@ def _global_options(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
 
 
+def load_settings() -> Settings:
+    """Settings from the environment and .env, with invalid values named by variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"BRIEFBOT_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid setting: {problems}") from None
+
+
 def open_bot(store: str | None = None) -> Briefbot:
-    return Briefbot.open(store=store or state.store, settings=Settings())
+    return Briefbot.open(store=store or state.store, settings=load_settings())
 
 
 def safe(text: str) -> str:

@@ -1,3 +1,244 @@
-"""Commands of this concept register here on the shared app."""
+"""Framing commands: ``briefbot compare ID... | --query Q [--json]``."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from briefbot.citations import Citation
+from briefbot.cli.common import (
+    StoreOption,
+    command,
+    console,
+    err_console,
+    errors_as_messages,
+    open_bot,
+    safe,
+)
+from briefbot.cli.evals import DEFAULT_DATA, eval_app
+from briefbot.framing.report import ArticleFraming, Comparison, FramingReport
+
+
+def _ref(citation: Citation) -> str:
+    return f"[{citation.n}:{citation.start}-{citation.end}]"
+
+
+def _quote(citation: Citation) -> str:
+    return f"“{safe(citation.quote)}” {_ref(citation)}"
+
+
+def _print_article(article: ArticleFraming) -> None:
+    console.rule(
+        f"[bold][{article.source_n}] {safe(article.title)}[/bold] — {safe(article.outlet)}"
+    )
+    neutral = Table(
+        "#", "neutral reading", "source", "attribution / wording", title="Neutral reading"
+    )
+    for number, sentence in enumerate(article.neutral.sentences, start=1):
+        neutral.add_row(
+            str(number),
+            safe(sentence.text),
+            " ".join(_ref(c) for c in sentence.citations),
+            safe(sentence.note or ""),
+        )
+    console.print(neutral)
+    for dropped in article.neutral.dropped:
+        console.print(f"  [dim]left out {_quote(dropped.citation)}: {safe(dropped.reason)}[/dim]")
+    for note in article.neutral.notes:
+        console.print(f"  [dim]{safe(note)}[/dim]")
+
+    critical = article.critical
+    claims = Table("claim (quoted)", "who says so", "hedges", "corroborated", title="Claims")
+    for claim in critical.claims:
+        if claim.corroborations:
+            best = claim.corroborations[0]
+            corroborated = f"{safe(best.outlet)}: {_quote(best.citation)} ({best.similarity:.2f})"
+        else:
+            corroborated = "no" if claim.corroboration_checked else "not checked"
+        speakers = "; ".join(
+            f"{safe(s.name)} ({s.source_type}) {_ref(s.citation)}" for s in claim.speakers
+        )
+        claims.add_row(
+            _quote(claim.citation),
+            speakers or "[yellow]unattributed[/yellow]",
+            ", ".join(safe(h.text) for h in claim.hedges),
+            corroborated,
+        )
+    console.print(claims)
+    if critical.loaded_terms:
+        terms = Table(
+            "term (quoted)",
+            "kind",
+            "neutral alternative",
+            "whose word",
+            "note",
+            title="Loaded and euphemistic terms",
+        )
+        for term in critical.loaded_terms:
+            terms.add_row(
+                _quote(term.citation),
+                term.kind,
+                safe(term.neutral) or "(drop it)",
+                "quoted speaker" if term.in_quote else "writer",
+                safe(term.note),
+            )
+        console.print(terms)
+    if critical.hedges:
+        hedges = Table("hedge (quoted)", title="Hedges")
+        for hedge in critical.hedges:
+            hedges.add_row(_quote(hedge.citation))
+        console.print(hedges)
+    if critical.evaluative:
+        evaluative = Table(
+            "sentence in the writer's voice (quoted)",
+            "cues",
+            "sentiment",
+            title="Evaluative sentences",
+        )
+        for item in critical.evaluative:
+            evaluative.add_row(
+                _quote(item.citation), safe(", ".join(item.cues)), f"{item.compound:+.2f}"
+            )
+        console.print(evaluative)
+    if critical.unquoted_parties:
+        parties = Table("party", "mentions", "first mention", title="Mentioned but never quoted")
+        for party in critical.unquoted_parties:
+            parties.add_row(safe(party.name), str(party.mentions), _quote(party.citation))
+        console.print(parties)
+    tone = article.tone
+    console.print(
+        f"tone: mean sentiment {tone.mean_compound:+.2f}, "
+        f"{tone.evaluative_share:.0%} evaluative sentences, "
+        f"{tone.loaded_per_1000_words:.1f} loaded terms per 1,000 words, "
+        f"{tone.attributed_share:.0%} of claims attributed"
+    )
+    for note in critical.notes:
+        console.print(f"  [dim]{safe(note)}[/dim]")
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    console.rule("[bold]Across outlets[/bold]")
+    outlets = [p.outlet for p in comparison.outlets]
+    facts = Table("#", "covered by", *[safe(o) for o in outlets], title="Facts aligned")
+    for fact in comparison.facts:
+        by_id = {c.article_id: c for c in fact.cells}
+        row = [
+            _quote(by_id[p.article_id].citation) if p.article_id in by_id else "[dim]—[/dim]"
+            for p in comparison.outlets
+        ]
+        facts.add_row(str(fact.index), fact.coverage, *row)
+    console.print(facts)
+    profiles = Table("outlet", "quotes", "loaded terms", "tone", "omits facts", title="Per outlet")
+    for profile in comparison.outlets:
+        profiles.add_row(
+            safe(profile.outlet),
+            "\n".join(f"{safe(s.name)} {_ref(s.citation)}" for s in profile.quoted) or "nobody",
+            "\n".join(_quote(t.citation) for t in profile.loaded_terms) or "none",
+            f"sentiment {profile.tone.mean_compound:+.2f}, "
+            f"{profile.tone.evaluative_share:.0%} evaluative, "
+            f"{profile.tone.loaded_per_1000_words:.1f} loaded/1k words",
+            ", ".join(str(o.fact_index) for o in profile.omits) or "none",
+        )
+    console.print(profiles)
+    counts = comparison.coverage_counts()
+    console.print(
+        f"{counts['all']} facts in all, {counts['some']} in some, {counts['one']} in one "
+        f"(claims aligned at cosine similarity ≥ {comparison.similarity_threshold})"
+    )
+
+
+def print_report(report: FramingReport) -> None:
+    for article in report.articles:
+        _print_article(article)
+    if report.comparison:
+        _print_comparison(report.comparison)
+    console.rule("Sources")
+    for source in report.sources:
+        console.print(
+            f"[{source.n}] {safe(source.title)} — {safe(source.outlet)} ({source.article_id})"
+        )
+    for notice in report.notices:
+        console.print(f"[yellow]note:[/yellow] {safe(notice)}")
+
+
+@command("compare")
+def compare(
+    article_ids: Annotated[
+        list[str] | None, typer.Argument(help="Article ids (see `briefbot articles`).")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Compare the articles near this query.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Write the loaded-terms/tone chart (Vega-Lite JSON) here."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Neutral and critical readings of articles, compared across outlets; every item quoted."""
+    report = open_bot(store).compare(article_ids=article_ids or None, query=query)
+    if chart is not None:
+        if report.comparison is None:
+            raise typer.BadParameter("a chart needs two or more articles", param_hint="--chart")
+        chart.write_text(json.dumps(report.comparison.chart, indent=2), encoding="utf-8")
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    print_report(report)
+
+
+@eval_app.command("framing")
+def framing_eval(
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder holding basil/ and neus/allsides_stories.jsonl.")
+    ] = DEFAULT_DATA,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder",
+            help="Embedder aligning BASIL triplets for the omission metric (default: the "
+            "configured one); 'none' skips that metric.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N articles/stories.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Loaded-term precision/recall (BASIL) and per-lean density (NeuS), beside a baseline."""
+    from briefbot.embedders import create_embedder
+    from briefbot.evals.framing import (
+        evaluate_basil,
+        evaluate_neus,
+        load_basil,
+        load_neus,
+        render_markdown,
+    )
+    from briefbot.framing.lexicons import load_lexicon
+    from briefbot.settings import Settings
+
+    with errors_as_messages():
+        settings = Settings()
+        lexicon = load_lexicon(settings.framing_lexicon_dir)
+        aligner = None
+        if embedder != "none":
+            name = embedder or settings.embedder
+            err_console.print(f"aligning BASIL triplets with the {safe(name)} embedder")
+            aligner = create_embedder(settings.model_copy(update={"embedder": name}))
+        basil = evaluate_basil(
+            load_basil(data / "basil", limit), lexicon, aligner, settings.framing_similarity
+        )
+        neus = evaluate_neus(load_neus(data / "neus" / "allsides_stories.jsonl", limit), lexicon)
+        if as_json:
+            print(
+                json.dumps(
+                    {"basil": basil.model_dump(), "neus": [r.model_dump() for r in neus]}, indent=2
+                )
+            )
+            return
+        console.print(safe(render_markdown(basil, neus)))

@@ -6,7 +6,7 @@ Source text only ever reaches the page through ``briefbot.ui.text`` escaping (ne
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -14,32 +14,48 @@ from briefbot.citations import Citation, CitedText, SourceRef
 from briefbot.errors import NotFoundError
 from briefbot.facade import Briefbot
 from briefbot.models import Article, SearchFilters
+from briefbot.render import render_markdown
 from briefbot.ui import text as fmt
 
 
 def notices(cited: CitedText) -> None:
     """Warnings the reader must see (e.g. the LLM failed and the extractive engine answered)."""
     for notice in cited.notices:
-        st.warning(fmt.md_escape_inline(notice), icon="⚠️")
+        st.warning(fmt.md_escape_inline(notice), icon=":material/warning:")
+
+
+def quote_markdown(citation: Citation, article: Callable[[str], Article | None]) -> str:
+    """The quoted span in bold inside its paragraph (just the quote if the article changed)."""
+    stored = article(citation.article_id)
+    if stored is not None and stored.text[citation.start : citation.end] == citation.quote:
+        return fmt.context_markdown(fmt.quote_context(stored.text, citation.start, citation.end))
+    return f"**{fmt.md_escape_inline(citation.quote)}**"
 
 
 def citation_expander(
-    citation: Citation, source: SourceRef | None, article: Callable[[str], Article | None]
+    citation: Citation,
+    source: SourceRef | None,
+    article: Callable[[str], Article | None],
+    label: str | None = None,
+    details: Sequence[str] = (),
 ) -> None:
-    """One citation: the quoted span in its paragraph, with title, outlet, date and link."""
-    with st.expander(fmt.citation_label(citation, source)):
-        stored = article(citation.article_id)
-        if stored is not None and stored.text[citation.start : citation.end] == citation.quote:
-            context = fmt.quote_context(stored.text, citation.start, citation.end)
-            st.markdown(fmt.context_markdown(context))
-        else:
-            st.markdown("**" + fmt.md_escape_inline(citation.quote) + "**")
+    """One finding or citation that opens to its quoted span in the paragraph around it.
+
+    ``label`` and ``details`` are Markdown already escaped by the caller; the default label
+    is ``[n] “start of the quote…” — Title``.
+    """
+    with st.expander(label or fmt.citation_label(citation, source)):
+        for line in details:
+            st.markdown(line)
+        st.markdown(quote_markdown(citation, article))
         if source is not None:
-            st.markdown(f"**{fmt.md_escape_inline(source.title)}**")
-            st.caption(fmt.md_escape_inline(fmt.source_byline(source)))
+            st.caption(
+                f"**{fmt.md_escape_inline(source.title)}** · "
+                + fmt.md_escape_inline(fmt.source_byline(source))
+            )
             url = fmt.safe_url(source.url)
             if url:
-                st.link_button("Open the source", url)
+                st.link_button("Open the source", url, icon=":material/open_in_new:")
 
 
 def article_lookup(bot: Briefbot) -> Callable[[str], Article | None]:
@@ -75,13 +91,12 @@ def cited_text(
     bot: Briefbot,
     cited: CitedText,
     key: str,
-    searched_for: str = "",
     filters: SearchFilters | None = None,
 ) -> None:
     """An answer or brief: notices, the cited paragraph (or the refusal), sources, export."""
     notices(cited)
     if cited.refused or not cited.sentences:
-        st.info(fmt.refusal_text(cited, searched_for, filters), icon="🔎")
+        st.info(fmt.refusal_text(cited, filters), icon=":material/search_off:")
         return
     st.markdown(fmt.cited_markdown(cited))
     flagged = sum(1 for s in cited.sentences if not s.supported)
@@ -95,8 +110,8 @@ def cited_text(
 
 
 def export(cited: CitedText, key: str) -> None:
-    """"Copy as Markdown": the text with footnotes, in a code block (copy button) and a file."""
-    markdown = fmt.footnoted_markdown(cited)
+    """Copy as Markdown: ``render.render_markdown`` in a code block (copy button) and a file."""
+    markdown = render_markdown(cited)
     with st.expander("Copy as Markdown"):
         st.code(markdown, language="markdown", wrap_lines=True)
         st.download_button(

@@ -21,7 +21,7 @@ _PUNCTUATION = frozenset(string.punctuation)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
 
-UNSUPPORTED_BADGE = ":orange-badge[⚠ not supported by the sources]"
+UNSUPPORTED_BADGE = ":orange-badge[:material/warning: not supported by the sources]"
 
 
 def clean(text: str) -> str:
@@ -175,45 +175,34 @@ def citation_label(citation: Citation, source: SourceRef | None, width: int = 70
     """Expander label of a citation: ``[n] “start of the quote…” — Title`` (escaped)."""
     quote = _SPACES.sub(" ", citation.quote).strip()
     if len(quote) > width:
-        quote = quote[:width].rsplit(" ", 1)[0] + "…"
+        quote = quote[: width + 1].rsplit(" ", 1)[0] + "…"
     title = f" — {source.title}" if source else ""
     return f"\\[{citation.n}\\] " + md_escape_inline(f"“{quote}”{title}")
 
 
-def refusal_text(cited: CitedText, searched_for: str, filters: SearchFilters | None) -> str:
+def refusal_text(cited: CitedText, filters: SearchFilters | None) -> str:
     """Why nothing was answered and what was searched, as literal Markdown."""
-    reason = cited.refusal_reason or "nothing in the store supports an answer"
-    return (
-        f"**No answer.** {md_escape_inline(reason)}\n\n"
-        f"Searched for “{md_escape_inline(searched_for)}” in {md_escape_inline(describe_filters(filters))}."
-    )
+    reason = cited.refusal_reason or "Nothing in the store supports an answer."
+    where = md_escape_inline(describe_filters(filters))
+    return f"**No answer.** {md_escape_inline(reason)}\n\nSearched in {where}."
 
 
-def footnoted_markdown(cited: CitedText) -> str:
-    """Markdown for a reporter's draft: citations as footnotes holding the quoted spans.
+def snippet(text: str, width: int = 90) -> str:
+    """The start of ``text`` on one line, cut at a word boundary (plain text)."""
+    flat = _SPACES.sub(" ", clean(text)).strip()
+    if len(flat) <= width:
+        return flat
+    return flat[: width + 1].rsplit(" ", 1)[0] + "…"
 
-    Unsupported sentences keep a visible ``[unsupported]`` mark. This is text to copy, shown
-    in a code block, so it is not escaped.
-    """
-    sources = {s.n: s for s in cited.sources}
-    notes: list[str] = []
-    keys: dict[tuple[int, int, int, str], int] = {}
-    body: list[str] = []
-    for sentence in cited.sentences:
-        refs = ""
-        for c in sentence.citations:
-            key = (c.n, c.start, c.end, c.article_id)
-            if key not in keys:
-                keys[key] = len(keys) + 1
-                ref = sources.get(c.n)
-                where = (
-                    f"{ref.title}, {ref.outlet}, {date_label(ref.published)}"
-                    + (f", {ref.url}" if ref.url else "")
-                    if ref
-                    else c.article_id
-                )
-                notes.append(f"[^{keys[key]}]: “{_SPACES.sub(' ', c.quote).strip()}” — {where}")
-            refs += f"[^{keys[key]}]"
-        mark = "" if sentence.supported else " [unsupported]"
-        body.append(f"{sentence.text.strip()}{refs}{mark}")
-    return " ".join(body) + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
+
+def finding_label(tag: str, quote: str, width: int = 80) -> str:
+    """Expander label of a framing finding: bold ``tag`` then the quote's start (escaped)."""
+    return f"**{md_escape_inline(tag)}** · “{md_escape_inline(snippet(quote, width))}”"
+
+
+def signed(value: float) -> str:
+    return f"{value:+.2f}"
+
+
+def percent(share: float) -> str:
+    return f"{share:.0%}"

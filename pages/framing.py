@@ -1,0 +1,235 @@
+"""Framing: neutral and critical readings of articles, and how outlets tell the same story."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from briefbot import Briefbot, BriefbotError
+from briefbot.citations import SourceRef
+from briefbot.framing.report import ArticleFraming, Comparison, FramingReport
+from briefbot.models import Article
+from briefbot.ui import components
+from briefbot.ui import text as fmt
+
+bot: Briefbot = st.session_state.briefbot
+
+st.header("Framing")
+st.caption(
+    "How a story is told: what is reported, whose claim it is, how it is hedged, which words "
+    "carry a judgement, and what each outlet leaves out. Every finding opens to its quote."
+)
+
+if not hasattr(bot, "compare"):
+    st.info("Framing comparisons are not available in this version of briefbot yet.")
+    st.stop()
+
+articles = bot.articles()
+if not articles:
+    st.info("The store is empty: add articles on the Library page first.")
+    st.stop()
+
+by_id = {a.id: a for a in articles}
+with st.form("framing_form", border=True):
+    scope = st.radio(
+        "Compare",
+        ["Chosen articles", "Articles near a topic"],
+        horizontal=True,
+        key="framing_scope",
+    )
+    chosen = st.multiselect(
+        "Articles (type to search; two or more for a cross-outlet comparison)",
+        list(by_id),
+        format_func=lambda article_id: fmt.article_label(by_id[article_id]),
+        key="framing_articles",
+        placeholder="Pick one article, or several on the same story",
+    )
+    topic = st.text_input(
+        "Topic", key="framing_topic", placeholder="e.g. North Korean engineers in Kursk"
+    )
+    submitted = st.form_submit_button("Analyse the framing", type="primary")
+
+if submitted:
+    by_topic = scope == "Articles near a topic"
+    if (by_topic and not topic.strip()) or (not by_topic and not chosen):
+        st.warning("Pick at least one article, or type a topic.")
+        st.stop()
+    try:
+        with st.spinner("Reading the articles…"):
+            st.session_state.framing_result = bot.compare(
+                article_ids=None if by_topic else chosen,
+                query=topic.strip() if by_topic else None,
+            )
+    except BriefbotError as exc:
+        st.session_state.framing_result = None
+        st.error(fmt.md_escape_inline(str(exc)))
+
+report: FramingReport | None = st.session_state.get("framing_result")
+if report is None:
+    st.stop()
+
+sources = {s.n: s for s in report.sources}
+lookup = components.article_lookup(bot)
+for notice in report.notices:
+    st.info(fmt.md_escape_inline(notice), icon=":material/info:")
+
+
+def source_of(n: int) -> SourceRef | None:
+    return sources.get(n)
+
+
+def reading(framing: ArticleFraming, lookup: Callable[[str], Article | None]) -> None:
+    """Both readings of one article side by side, with its tone figures above."""
+    tone = framing.tone
+    cols = st.columns(4)
+    cols[0].metric("Loaded terms / 1,000 words", f"{tone.loaded_per_1000_words:.1f}")
+    cols[1].metric("Mean tone (VADER)", fmt.signed(tone.mean_compound))
+    cols[2].metric("Writer's own voice", fmt.percent(tone.evaluative_share))
+    cols[3].metric("Claims attributed", fmt.percent(tone.attributed_share))
+
+    neutral_col, critical_col = st.columns(2, gap="large")
+    with neutral_col:
+        st.subheader("Neutral reading")
+        st.caption("What is reported, each claim with its source; the writer's judgements out.")
+        neutral = framing.neutral
+        st.markdown(" ".join(fmt.sentence_markdown(s) for s in neutral.sentences) or "—")
+        for note in neutral.notes:
+            st.caption(fmt.md_escape_inline(note))
+        for sentence in neutral.sentences:
+            for citation in sentence.citations:
+                components.citation_expander(
+                    citation,
+                    source_of(citation.n),
+                    lookup,
+                    details=[f"_{fmt.md_escape_inline(sentence.note)}_"] if sentence.note else (),
+                )
+        if neutral.dropped:
+            with st.expander(f"Left out ({len(neutral.dropped)} sentences)"):
+                for dropped in neutral.dropped:
+                    st.markdown(
+                        f"- “{fmt.md_escape_inline(dropped.citation.quote)}” "
+                        f"— _{fmt.md_escape_inline(dropped.reason)}_"
+                    )
+
+    with critical_col:
+        st.subheader("Critical reading")
+        critical = framing.critical
+        for note in critical.notes:
+            st.caption(fmt.md_escape_inline(note))
+        st.markdown(f"**Claims and who makes them** ({len(critical.claims)})")
+        for claim in critical.claims:
+            details = [f"Attribution: {fmt.md_escape_inline(claim.attribution_label)}"]
+            if claim.hedges:
+                hedges = ", ".join(f"“{h.text}”" for h in claim.hedges)
+                details.append(f"Hedged by {fmt.md_escape_inline(hedges)}")
+            if claim.corroborations:
+                outlets = ", ".join(sorted({c.outlet for c in claim.corroborations}))
+                details.append(f"Corroborated by {fmt.md_escape_inline(outlets)}")
+            elif claim.corroboration_checked:
+                details.append("No other article in the store reports it.")
+            components.citation_expander(
+                claim.citation,
+                source_of(claim.citation.n),
+                lookup,
+                label=fmt.finding_label(claim.attribution_label, claim.citation.quote),
+                details=details,
+            )
+        sections = [
+            ("Hedges", [(h.text, h, h.note) for h in critical.hedges]),
+            (
+                "Loaded and euphemistic terms",
+                [
+                    (f"{t.text} → {t.neutral or '(drop)'}", t, f"{t.kind}; {t.note}".strip("; "))
+                    for t in critical.loaded_terms
+                ],
+            ),
+        ]
+        for title, findings in sections:
+            st.markdown(f"**{title}** ({len(findings)})")
+            for tag, finding, note in findings:
+                components.citation_expander(
+                    finding.citation,
+                    source_of(finding.citation.n),
+                    lookup,
+                    label=fmt.finding_label(tag, finding.citation.quote),
+                    details=[fmt.md_escape_inline(note)] if note else (),
+                )
+        st.markdown(f"**The writer's own voice** ({len(critical.evaluative)})")
+        for sentence in critical.evaluative:
+            components.citation_expander(
+                sentence.citation,
+                source_of(sentence.citation.n),
+                lookup,
+                label=fmt.finding_label(", ".join(sentence.cues), sentence.citation.quote),
+                details=[f"Tone {fmt.signed(sentence.compound)}"],
+            )
+        st.markdown(f"**Mentioned, never quoted** ({len(critical.unquoted_parties)})")
+        for party in critical.unquoted_parties:
+            components.citation_expander(
+                party.citation,
+                source_of(party.citation.n),
+                lookup,
+                label=fmt.finding_label(f"{party.name} ({party.mentions}×)", party.citation.quote),
+            )
+
+
+def comparison_view(comparison: Comparison) -> None:
+    """Facts aligned across outlets, each outlet's profile, and the chart."""
+    counts = comparison.coverage_counts()
+    st.subheader("Across outlets")
+    st.caption(
+        f"{len(comparison.facts)} facts: {counts['all']} reported by all, {counts['some']} by "
+        f"some, {counts['one']} by one outlet only."
+    )
+    table_col, chart_col = st.columns([3, 2], gap="large")
+    with table_col:
+        st.dataframe(
+            [
+                {
+                    "Outlet": fmt.clean(p.outlet),
+                    "Quotes": ", ".join(fmt.clean(s.name) for s in p.quoted) or "—",
+                    "Loaded terms": ", ".join(fmt.clean(t.text) for t in p.loaded_terms) or "—",
+                    "Tone": round(p.tone.mean_compound, 2),
+                    "Omits": len(p.omits),
+                    "Only here": len(p.only_here),
+                }
+                for p in comparison.outlets
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    with chart_col:
+        if comparison.chart:
+            st.vega_lite_chart(comparison.chart, width="content")
+    outlets = [fmt.clean(p.outlet) for p in comparison.outlets]
+    st.markdown("**Facts, and who reports them**")
+    for fact in comparison.facts:
+        reporters = ", ".join(fmt.clean(c.outlet) for c in fact.cells)
+        first = fact.cells[0].citation.quote if fact.cells else ""
+        with st.expander(
+            fmt.finding_label(f"Fact {fact.index} · {fact.coverage}: {reporters}", first)
+        ):
+            for cell in fact.cells:
+                quote = components.quote_markdown(cell.citation, lookup)
+                st.markdown(f"_{fmt.md_escape_inline(cell.outlet)}_: {quote}")
+            missing = [o for o in outlets if o not in {fmt.clean(c.outlet) for c in fact.cells}]
+            if missing:
+                st.caption("Not reported by " + fmt.md_escape_inline(", ".join(missing)))
+
+
+if report.comparison is not None:
+    comparison_view(report.comparison)
+    st.divider()
+
+if len(report.articles) == 1:
+    only = report.articles[0]
+    st.markdown(f"#### {fmt.md_escape_inline(only.title)}")
+    st.caption(fmt.md_escape_inline(only.outlet))
+    reading(only, lookup)
+else:
+    tabs = st.tabs([fmt.snippet(f"{a.outlet}: {a.title}", 40) for a in report.articles])
+    for tab, framing in zip(tabs, report.articles, strict=True):
+        with tab:
+            st.markdown(f"#### {fmt.md_escape_inline(framing.title)}")
+            reading(framing, lookup)

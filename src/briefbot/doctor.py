@@ -1,0 +1,296 @@
+"""Store health checks (``briefbot doctor``) and the repairs that can be made safely.
+
+Checks: chunks whose article record is missing (an interrupted ingest or delete), articles
+whose chunks are missing or do not match their ``chunk_count``, chunk offsets that do not
+slice back to the stored article text, a BM25 cache out of step with the chunks, and vectors
+whose size does not match the configured embedder. Repairs never invent data: orphan chunks
+are deleted, broken articles are re-chunked and re-embedded from their stored text, and the
+BM25 index is rebuilt from the chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from briefbot.bm25 import fingerprint
+from briefbot.chunking import chunk_article
+
+if TYPE_CHECKING:
+    from briefbot.facade import Briefbot
+
+log = logging.getLogger(__name__)
+
+Check = Literal["orphan-chunks", "chunk-count", "offsets", "bm25", "embedder"]
+_PAGE = 1000
+
+
+@dataclass
+class Finding:
+    """One problem: which check found it, what it means, and the ids involved."""
+
+    check: Check
+    message: str
+    ids: list[str] = field(default_factory=list)
+    repairable: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "message": self.message,
+            "ids": self.ids,
+            "repairable": self.repairable,
+        }
+
+
+@dataclass
+class Health:
+    """What ``diagnose`` saw, and what ``repair`` did."""
+
+    location: str
+    articles: int = 0
+    chunks: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "ok": self.ok,
+            "findings": [f.to_dict() for f in self.findings],
+            "repairs": self.repairs,
+        }
+
+
+@dataclass(frozen=True)
+class _ChunkRow:
+    id: str
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+def _chunk_rows(bot: Briefbot) -> list[_ChunkRow]:
+    rows: list[_ChunkRow] = []
+    offset = 0
+    while True:
+        page = bot.store.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+        for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+            rows.append(
+                _ChunkRow(
+                    id=cid,
+                    article_id=str(meta.get("article_id", "")),
+                    ordinal=int(meta.get("ordinal", -1)),
+                    start=int(meta.get("start", -1)),
+                    end=int(meta.get("end", -1)),
+                    text=doc or "",
+                )
+            )
+        if len(page["ids"]) < _PAGE:
+            return rows
+        offset += _PAGE
+
+
+def _article_texts(bot: Briefbot) -> tuple[dict[str, str], dict[str, int]]:
+    texts: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    offset = 0
+    while True:
+        page = bot.store.articles.get(
+            include=["documents", "metadatas"], limit=_PAGE, offset=offset
+        )
+        for aid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+            texts[aid] = doc or ""
+            counts[aid] = int(meta.get("chunk_count", 0))
+        if len(page["ids"]) < _PAGE:
+            return texts, counts
+        offset += _PAGE
+
+
+def bm25_cache_fingerprint(cache_dir: Path | None) -> str | None:
+    """The fingerprint the on-disk BM25 cache was built for (None: no cache)."""
+    if cache_dir is None:
+        return None
+    meta_file = cache_dir / "chunks.json"
+    if not meta_file.is_file():
+        return None
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "unreadable"
+    return str(meta.get("fingerprint"))
+
+
+def _preview(ids: Iterable[str], limit: int = 5) -> str:
+    ids = sorted(ids)
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _check_embedder(bot: Briefbot, chunk_ids: list[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    for collection in (bot.store.articles, bot.store.chunks):
+        meta = collection.metadata or {}
+        recorded = meta.get("dimension")
+        if recorded is not None and int(recorded) != bot.embedder.dimension:
+            findings.append(
+                Finding(
+                    "embedder",
+                    f"collection {collection.name!r} records dimension {recorded}, but the "
+                    f"configured embedder {bot.embedder.name!r} makes {bot.embedder.dimension}; "
+                    "re-ingest into a new store",
+                    repairable=False,
+                )
+            )
+    if chunk_ids:
+        vector = bot.store.chunk_embeddings(chunk_ids[:1])
+        size = int(np.asarray(next(iter(vector.values()))).shape[0]) if vector else None
+        if size is not None and size != bot.embedder.dimension:
+            findings.append(
+                Finding(
+                    "embedder",
+                    f"stored vectors have {size} dimensions, the embedder {bot.embedder.name!r} "
+                    f"makes {bot.embedder.dimension}; re-ingest into a new store",
+                    repairable=False,
+                )
+            )
+    return findings
+
+
+def diagnose(bot: Briefbot) -> Health:
+    """Check the store without changing it."""
+    health = Health(location=bot.store.location)
+    with bot.store.write_lock:
+        texts, counts = _article_texts(bot)
+        rows = _chunk_rows(bot)
+    health.articles, health.chunks = len(texts), len(rows)
+    by_article: dict[str, list[_ChunkRow]] = defaultdict(list)
+    for row in rows:
+        by_article[row.article_id].append(row)
+
+    orphans = [row.id for row in rows if row.article_id not in texts]
+    if orphans:
+        health.findings.append(
+            Finding(
+                "orphan-chunks",
+                f"{len(orphans)} chunks belong to no article (an interrupted ingest or delete): "
+                f"{_preview(orphans)}",
+                orphans,
+            )
+        )
+
+    miscounted = []
+    for aid, expected in counts.items():
+        ordinals = sorted(r.ordinal for r in by_article.get(aid, []))
+        if expected == 0 or ordinals != list(range(expected)):
+            miscounted.append(aid)
+    if miscounted:
+        health.findings.append(
+            Finding(
+                "chunk-count",
+                f"{len(miscounted)} articles have missing chunks or a wrong chunk count: "
+                f"{_preview(miscounted)}",
+                miscounted,
+            )
+        )
+
+    bad_offsets = sorted(
+        {
+            row.article_id
+            for row in rows
+            if row.article_id in texts and texts[row.article_id][row.start : row.end] != row.text
+        }
+    )
+    if bad_offsets:
+        health.findings.append(
+            Finding(
+                "offsets",
+                f"{len(bad_offsets)} articles have chunks whose offsets do not slice back to the "
+                f"article text: {_preview(bad_offsets)}",
+                bad_offsets,
+            )
+        )
+
+    health.findings += _check_embedder(bot, [r.id for r in rows])
+
+    cache_dir = bot.bm25.cache_dir
+    if cache_dir is not None:
+        wanted = fingerprint(r.id for r in rows)
+        cached = bm25_cache_fingerprint(cache_dir)
+        if cached != wanted and (cached is not None or rows):
+            state = "missing" if cached is None else f"built for {cached[:12]}"
+            health.findings.append(
+                Finding(
+                    "bm25",
+                    f"the BM25 index cache in {cache_dir} is {state}, the store's chunks are "
+                    f"{wanted[:12]}",
+                )
+            )
+    return health
+
+
+def repair(bot: Briefbot) -> Health:
+    """Fix what ``diagnose`` finds where that is safe, then diagnose again."""
+    before = diagnose(bot)
+    repairs: list[str] = []
+    with bot.store.write_lock:
+        by_check = {f.check: f for f in before.findings}
+        if "embedder" in by_check:
+            repairs.append("not repaired: embedder mismatch (re-ingest into a new store)")
+        orphans = by_check.get("orphan-chunks")
+        if orphans:
+            bot.store.delete_chunks(orphans.ids)
+            repairs.append(f"deleted {len(orphans.ids)} orphan chunks")
+        broken = sorted(
+            {
+                aid
+                for check in ("chunk-count", "offsets")
+                for aid in getattr(by_check.get(check), "ids", [])
+            }
+        )
+        if broken and "embedder" not in by_check:
+            rechunked = _rechunk(bot, broken)
+            repairs.append(f"re-chunked and re-embedded {rechunked} articles from their text")
+        if "bm25" in by_check or orphans or broken:
+            bot.bm25.refresh()
+            repairs.append("brought the BM25 index in step with the chunks")
+    after = diagnose(bot)
+    after.repairs = repairs
+    return after
+
+
+def _rechunk(bot: Briefbot, article_ids: list[str]) -> int:
+    records = bot.store.article_records(article_ids)
+    done = 0
+    for aid in article_ids:
+        article = bot.store.get_article(aid)
+        if article is None:
+            continue
+        chunks = chunk_article(
+            aid,
+            article.text,
+            bot.embedder,
+            bot.settings.chunk_max_tokens,
+            bot.settings.chunk_overlap_sentences,
+        )
+        vectors = bot.embedder.embed([c.text for c in chunks])
+        signature = str(records.get(aid, {}).get("minhash", ""))
+        bot.store.put_article(article, chunks, vectors, signature)
+        log.info("re-chunked article %s into %d chunks", aid, len(chunks))
+        done += 1
+    return done

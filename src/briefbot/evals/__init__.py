@@ -1,0 +1,1 @@
+"""Evaluations of briefbot against public research data (benchmarks, not tests)."""

@@ -1,0 +1,481 @@
+"""Framing evaluation on BASIL (annotated lexical/informational bias) and NeuS (per-lean outlets).
+
+BASIL: precision/recall of flagged loaded terms against ``lex`` spans (a flag counts when it
+overlaps a span), recall of ``inf`` spans among sentences flagged as one-sided (writer's
+evaluative voice) or omitted elsewhere (a fact only this outlet reports), and per-outlet
+densities; each next to a VADER baseline computed in the same run. NeuS: per-lean density.
+The lexical metrics need no embedder; the omission metric uses one when given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from briefbot.embedders import Embedder
+from briefbot.errors import SourceError
+from briefbot.framing.analyzer import SentenceAnalysis, analyze_text
+from briefbot.framing.compare import align
+from briefbot.framing.lexicons import Lexicon
+from briefbot.framing.tone import STRONG_SENTIMENT, analyzer
+from briefbot.sentences import Span
+
+BASELINE_WORD_COMPOUND = 0.5
+"""A word is 'strongly opinionated' for the baseline when its own VADER compound reaches this."""
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+@dataclass
+class BasilArticle:
+    key: str
+    triplet: str
+    outlet: str
+    text: str
+    sentences: list[Span]
+    lex: list[tuple[int, int]] = field(default_factory=list)
+    inf: list[tuple[int, int]] = field(default_factory=list)
+    unplaced: int = 0
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceError(str(path), f"not readable JSON: {exc}") from exc
+
+
+def _maybe_json(value: Any) -> Any:
+    """Some BASIL fields are JSON inside a string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _basil_text(paragraphs: Any, location: str) -> tuple[str, list[Span]]:
+    paragraphs = _maybe_json(paragraphs)
+    if not isinstance(paragraphs, list):
+        raise SourceError(location, "body-paragraphs is not a list of paragraphs")
+    parts: list[str] = []
+    spans: list[Span] = []
+    position = 0
+    for paragraph in paragraphs:
+        sentences = _maybe_json(paragraph)
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        if not isinstance(sentences, list):
+            continue
+        for index, sentence in enumerate(s for s in sentences if isinstance(s, str) and s.strip()):
+            separator = (" " if index else "\n\n") if parts else ""
+            parts.append(separator + sentence)
+            position += len(separator)
+            spans.append(Span(position, position + len(sentence), sentence))
+            position += len(sentence)
+    return "".join(parts), spans
+
+
+def _place(
+    sentences: Sequence[Span], text: str, snippet: str, start: int, end: int
+) -> tuple[int, int] | None:
+    """Article offsets of an annotation whose offsets are within one sentence."""
+    for sentence in sentences:
+        if sentence.text[start:end] == snippet:
+            return sentence.start + start, sentence.start + end
+    found = text.find(snippet) if snippet else -1
+    return (found, found + len(snippet)) if found >= 0 else None
+
+
+def load_basil(folder: Path, limit: int | None = None) -> list[BasilArticle]:
+    """Articles with their ``lex``/``inf`` spans in article offsets (unplaceable ones counted)."""
+    files = sorted((folder / "articles").glob("*/*.json"))
+    if not files:
+        raise SourceError(str(folder), "no articles/<year>/*.json; pass ../shared/data/basil")
+    articles: list[BasilArticle] = []
+    for path in files[:limit] if limit else files:
+        record = _json(path)
+        text, sentences = _basil_text(record.get("body-paragraphs"), str(path))
+        article = BasilArticle(
+            key=path.stem,
+            triplet=str(record.get("triplet-uuid") or path.stem.rsplit("_", 1)[0]),
+            outlet=str(record.get("source", "unknown")).casefold(),
+            text=text,
+            sentences=sentences,
+        )
+        annotation = folder / "annotations" / path.parent.name / f"{path.stem}_ann.json"
+        if annotation.exists():
+            data = _maybe_json(_json(annotation))
+            phrases = _maybe_json(data.get("phrase-level-annotations", []))
+            for phrase in phrases if isinstance(phrases, list) else []:
+                if not isinstance(phrase, dict) or phrase.get("bias") not in ("lex", "inf"):
+                    continue
+                try:
+                    start, end = int(phrase["start"]), int(phrase["end"])
+                except (KeyError, TypeError, ValueError):
+                    article.unplaced += 1
+                    continue
+                placed = _place(sentences, text, str(phrase.get("txt", "")), start, end)
+                if placed is None:
+                    article.unplaced += 1
+                elif phrase["bias"] == "lex":
+                    article.lex.append(placed)
+                else:
+                    article.inf.append(placed)
+        articles.append(article)
+    return articles
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class SpanScore(BaseModel):
+    flags: int
+    flags_on_spans: int
+    spans: int
+    spans_found: int
+
+    @property
+    def precision(self) -> float:
+        return self.flags_on_spans / self.flags if self.flags else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.spans_found / self.spans if self.spans else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score_spans(
+    flags: Sequence[Sequence[tuple[int, int]]], gold: Sequence[Sequence[tuple[int, int]]]
+) -> SpanScore:
+    """Per-article flags against gold spans: a flag is right when it overlaps a gold span."""
+    counts = SpanScore(flags=0, flags_on_spans=0, spans=0, spans_found=0)
+    for article_flags, article_gold in zip(flags, gold, strict=True):
+        counts.flags += len(article_flags)
+        counts.flags_on_spans += sum(
+            any(_overlaps(f, g) for g in article_gold) for f in article_flags
+        )
+        counts.spans += len(article_gold)
+        counts.spans_found += sum(any(_overlaps(f, g) for f in article_flags) for g in article_gold)
+    return counts
+
+
+def vader_word_flags(
+    sentences: Sequence[Span], threshold: float = BASELINE_WORD_COMPOUND
+) -> list[tuple[int, int]]:
+    """Baseline: every word whose VADER lexicon valence gives |compound| >= threshold."""
+    lexicon: dict[str, float] = analyzer().lexicon
+    flags = []
+    for sentence in sentences:
+        for match in _WORD.finditer(sentence.text):
+            valence = lexicon.get(match.group().casefold())
+            if valence is not None and abs(valence) / (valence**2 + 15) ** 0.5 >= threshold:
+                flags.append((sentence.start + match.start(), sentence.start + match.end()))
+    return flags
+
+
+def loaded_flags(analysis: Sequence[SentenceAnalysis]) -> list[tuple[int, int]]:
+    return [
+        (a.span.start + m.match.start, a.span.start + m.match.end)
+        for a in analysis
+        for m in a.loaded
+    ]
+
+
+def _sentence_flags(sentences: Sequence[Span], flagged: Sequence[bool]) -> list[tuple[int, int]]:
+    return [(s.start, s.end) for s, f in zip(sentences, flagged, strict=True) if f]
+
+
+class OutletRow(BaseModel):
+    outlet: str
+    articles: int
+    words: int
+    flagged_per_1000: float = Field(description="Loaded-term flags per 1,000 words.")
+    baseline_per_1000: float
+    lex_per_1000: float = Field(description="Annotated lex spans per 1,000 words.")
+    inf_per_1000: float
+
+
+class BasilResult(BaseModel):
+    articles: int
+    sentences: int
+    unplaced_annotations: int
+    lexicon_terms: int
+    lex: SpanScore
+    lex_baseline: SpanScore
+    lex_precision_writer_voice: float = Field(
+        description="Precision of flags outside quotation marks only."
+    )
+    inf_recall: float | None = None
+    inf_flag_rate: float | None = None
+    inf_baseline_recall: float = 0.0
+    inf_baseline_flag_rate: float = 0.0
+    inf_evaluative_only_recall: float = 0.0
+    inf_evaluative_flag_rate: float = 0.0
+    article_spearman: float = Field(
+        description="Rank correlation, per article, of loaded flags and annotated lex spans."
+    )
+    baseline_spearman: float
+    outlets: list[OutletRow]
+    embedder: str | None = None
+
+
+def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    if len(a) < 2:
+        return float("nan")
+
+    def ranks(values: Sequence[float]) -> np.ndarray:
+        array = np.asarray(values, dtype=float)
+        order = array.argsort(kind="stable")
+        result = np.empty(len(array))
+        result[order] = np.arange(len(array))
+        for value in np.unique(array):
+            tied = array == value
+            result[tied] = result[tied].mean()
+        return result
+
+    ra, rb = ranks(a), ranks(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _by_triplet(articles: Sequence[BasilArticle]) -> Iterator[list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, article in enumerate(articles):
+        groups[article.triplet].append(index)
+    yield from groups.values()
+
+
+def evaluate_basil(
+    articles: Sequence[BasilArticle],
+    lexicon: Lexicon,
+    embedder: Embedder | None = None,
+    threshold: float = 0.6,
+) -> BasilResult:
+    analyses = [analyze_text_on(a, lexicon) for a in articles]
+    ours = [loaded_flags(x) for x in analyses]
+    baseline = [vader_word_flags(a.sentences) for a in articles]
+    lex_gold = [a.lex for a in articles]
+    writer = [
+        [
+            (s.span.start + m.match.start, s.span.start + m.match.end)
+            for s in x
+            for m in s.loaded
+            if not m.in_quote
+        ]
+        for x in analyses
+    ]
+    writer_score = score_spans(writer, lex_gold)
+
+    evaluative = [[s.evaluative for s in x] for x in analyses]
+    one_sided = [list(flags) for flags in evaluative]
+    if embedder is not None:
+        for group in _by_triplet(articles):
+            if len(group) < 2:
+                continue
+            texts = [[s.span.text for s in analyses[i]] for i in group]
+            for fact in align(texts, embedder.embed, threshold):
+                if len({d for d, _ in fact}) == 1:
+                    for d, s in fact:
+                        one_sided[group[d]][s] = True
+    strong = [[abs(s.compound) >= STRONG_SENTIMENT for s in x] for x in analyses]
+    inf_gold = [a.inf for a in articles]
+
+    def sentence_recall(flags: Sequence[Sequence[bool]]) -> tuple[float, float]:
+        spans = [
+            _sentence_flags([s.span for s in x], f) for x, f in zip(analyses, flags, strict=True)
+        ]
+        score = score_spans(spans, inf_gold)
+        total = sum(len(f) for f in flags)
+        return score.recall, (sum(sum(f) for f in flags) / total if total else 0.0)
+
+    inf_recall, inf_rate = sentence_recall(one_sided)
+    base_recall, base_rate = sentence_recall(strong)
+    eval_recall, eval_rate = sentence_recall(evaluative)
+
+    outlets: dict[str, list[int]] = defaultdict(list)
+    for index, article in enumerate(articles):
+        outlets[article.outlet].append(index)
+    rows = []
+    for outlet, indexes in sorted(outlets.items()):
+        words = sum(s.words for i in indexes for s in analyses[i])
+        per = 1000 / words if words else 0.0
+        rows.append(
+            OutletRow(
+                outlet=outlet,
+                articles=len(indexes),
+                words=words,
+                flagged_per_1000=round(per * sum(len(ours[i]) for i in indexes), 2),
+                baseline_per_1000=round(per * sum(len(baseline[i]) for i in indexes), 2),
+                lex_per_1000=round(per * sum(len(articles[i].lex) for i in indexes), 2),
+                inf_per_1000=round(per * sum(len(articles[i].inf) for i in indexes), 2),
+            )
+        )
+    return BasilResult(
+        articles=len(articles),
+        sentences=sum(len(x) for x in analyses),
+        unplaced_annotations=sum(a.unplaced for a in articles),
+        lexicon_terms=len(lexicon.loaded),
+        lex=score_spans(ours, lex_gold),
+        lex_baseline=score_spans(baseline, lex_gold),
+        lex_precision_writer_voice=round(writer_score.precision, 4),
+        inf_recall=inf_recall if embedder is not None else None,
+        inf_flag_rate=inf_rate if embedder is not None else None,
+        inf_baseline_recall=base_recall,
+        inf_baseline_flag_rate=base_rate,
+        inf_evaluative_only_recall=eval_recall,
+        inf_evaluative_flag_rate=eval_rate,
+        article_spearman=_spearman([len(f) for f in ours], [len(g) for g in lex_gold]),
+        baseline_spearman=_spearman([len(f) for f in baseline], [len(g) for g in lex_gold]),
+        outlets=rows,
+        embedder=embedder.name if embedder is not None else None,
+    )
+
+
+def analyze_text_on(article: BasilArticle, lexicon: Lexicon) -> list[SentenceAnalysis]:
+    """BASIL's own sentence split (annotations are per sentence), analysed lexically."""
+    from briefbot.framing.analyzer import analyze_sentence
+
+    return [analyze_sentence(span, lexicon) for span in article.sentences]
+
+
+class LeanRow(BaseModel):
+    lean: str
+    articles: int
+    words: int
+    loaded_per_1000: float
+    baseline_per_1000: float
+    mean_compound: float
+    evaluative_share: float
+    attributed_share: float
+
+
+def load_neus(path: Path, limit: int | None = None) -> list[tuple[str, str]]:
+    """(lean, body text) for every outlet article of ``allsides_stories.jsonl``."""
+    if not path.is_file():
+        raise SourceError(str(path), "not found; pass ../shared/data/neus/allsides_stories.jsonl")
+    found: list[tuple[str, str]] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines[:limit] if limit else lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path}:{number}", f"invalid JSON: {exc.msg}") from exc
+        news = record.get("news") if isinstance(record, dict) else None
+        for lean, item in (news or {}).items():
+            body = item.get("newBody") if isinstance(item, dict) else None
+            if isinstance(body, str):
+                body = [body]
+            if isinstance(body, list):
+                text = "\n\n".join(p for p in body if isinstance(p, str) and p.strip())
+                if text:
+                    found.append((str(lean), text))
+    return found
+
+
+def evaluate_neus(items: Sequence[tuple[str, str]], lexicon: Lexicon) -> list[LeanRow]:
+    grouped: dict[str, list[list[SentenceAnalysis]]] = defaultdict(list)
+    for lean, text in items:
+        grouped[lean].append(analyze_text(text, lexicon))
+    rows = []
+    for lean in sorted(grouped, key=lambda x: {"left": 0, "center": 1, "right": 2}.get(x, 3)):
+        sentences = [s for analysis in grouped[lean] for s in analysis]
+        words = sum(s.words for s in sentences) or 1
+        claims = [s for s in sentences if s.is_claim]
+        baseline = len(vader_word_flags([s.span for s in sentences]))
+        rows.append(
+            LeanRow(
+                lean=lean,
+                articles=len(grouped[lean]),
+                words=words,
+                loaded_per_1000=round(1000 * sum(len(s.loaded) for s in sentences) / words, 2),
+                baseline_per_1000=round(1000 * baseline / words, 2),
+                mean_compound=round(float(np.mean([s.compound for s in sentences])), 4)
+                if sentences
+                else 0.0,
+                evaluative_share=round(
+                    sum(s.evaluative for s in sentences) / max(len(sentences), 1), 4
+                ),
+                attributed_share=round(sum(s.attributed for s in claims) / max(len(claims), 1), 4),
+            )
+        )
+    return rows
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def render_markdown(basil: BasilResult | None, neus: list[LeanRow] | None) -> str:
+    lines: list[str] = []
+    if basil is not None:
+        lines += [
+            f"BASIL: {basil.articles} articles, {basil.sentences} sentences, "
+            f"{basil.lex.spans} `lex` spans, {basil.unplaced_annotations}"
+            " annotations not placeable in the text; lexicon of "
+            f"{basil.lexicon_terms} loaded/euphemistic terms.",
+            "",
+            "| lexical bias (`lex` spans) | flags | precision | recall | F1 "
+            "| per-article Spearman |",
+            "|---|---|---|---|---|---|",
+            f"| loaded-term lexicon | {basil.lex.flags} | {_pct(basil.lex.precision)} | "
+            f"{_pct(basil.lex.recall)} | {_pct(basil.lex.f1)} | {basil.article_spearman:.2f} |",
+            f"| baseline: words with strong VADER sentiment (|compound| ≥ "
+            f"{BASELINE_WORD_COMPOUND}) | {basil.lex_baseline.flags} | "
+            f"{_pct(basil.lex_baseline.precision)} | {_pct(basil.lex_baseline.recall)} | "
+            f"{_pct(basil.lex_baseline.f1)} | {basil.baseline_spearman:.2f} |",
+            "",
+            f"Precision of lexicon flags outside quotation marks only: "
+            f"{_pct(basil.lex_precision_writer_voice)}.",
+            "",
+            "| informational bias (`inf` spans) | recall | sentences flagged |",
+            "|---|---|---|",
+            f"| one-sided (evaluative voice) or reported by this outlet only "
+            f"(aligned with {basil.embedder or 'no embedder'}) | {_pct(basil.inf_recall)} | "
+            f"{_pct(basil.inf_flag_rate)} |",
+            f"| evaluative voice only | {_pct(basil.inf_evaluative_only_recall)} | "
+            f"{_pct(basil.inf_evaluative_flag_rate)} |",
+            f"| baseline: sentences with |compound| ≥ {STRONG_SENTIMENT} | "
+            f"{_pct(basil.inf_baseline_recall)} | {_pct(basil.inf_baseline_flag_rate)} |",
+            "",
+            "| outlet | articles | words | loaded flags /1k words | VADER baseline /1k | "
+            "annotated `lex` /1k | annotated `inf` /1k |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.outlet} | {r.articles} | {r.words} | {r.flagged_per_1000} | "
+            f"{r.baseline_per_1000} | {r.lex_per_1000} | {r.inf_per_1000} |"
+            for r in basil.outlets
+        ]
+        lines.append("")
+    if neus is not None:
+        lines += [
+            "NeuS (AllSides stories), per outlet lean:",
+            "",
+            "| lean | articles | words | loaded terms /1k words | VADER baseline /1k | "
+            "mean compound | evaluative sentences | attributed claims |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.lean} | {r.articles} | {r.words} | {r.loaded_per_1000} | "
+            f"{r.baseline_per_1000} | {r.mean_compound:+.3f} | {_pct(r.evaluative_share)} | "
+            f"{_pct(r.attributed_share)} |"
+            for r in neus
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,342 @@
+"""Question-answering evaluation: retrieval recall, answer accuracy, conflicts, latency.
+
+RealTimeQA: all search results pooled in one store; recall@k of hybrid, dense and BM25 next to
+the oracle (the gold string occurs somewhere in the corpus); extractive ``ask`` accuracy.
+RGB: per question a pool of its positive and negative snippets (article-id filters over one
+store); recall@3 of positives, accuracy, and with counterfactual snippets mixed in, how often
+the answer shows both the true and the fake value.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from briefbot.evals.datasets import RealTimeQA, RGBItem, rgb_articles
+from briefbot.facade import Briefbot
+from briefbot.models import SearchFilters
+from briefbot.retrieval import create_retriever
+
+RETRIEVER_NAMES = ("hybrid", "dense", "bm25")
+RGB_NEAR_DUPLICATE = 0.95
+"""Dedup threshold of the RGB store (the highest the MinHash LSH accepts)."""
+Progress = Callable[[str], None]
+
+
+def contains_any(texts: Iterable[str], answers: Sequence[str]) -> bool:
+    """A gold string occurs in one of the texts, ignoring case."""
+    wanted = [a.casefold() for a in answers if a.strip()]
+    return any(a in text.casefold() for text in texts for a in wanted)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN when there are no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def can_ask(bot: Briefbot) -> bool:
+    return callable(getattr(bot, "ask", None))
+
+
+@dataclass
+class Latency:
+    samples_ms: list[float] = field(default_factory=list)
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples_ms) if self.samples_ms else float("nan")
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.samples_ms, 95)
+
+
+@dataclass
+class RetrieverResult:
+    name: str
+    found: int = 0
+    found_in_oracle: int = 0
+    latency: Latency = field(default_factory=Latency)
+
+
+@dataclass
+class RealTimeQAResult:
+    k: int
+    questions: int = 0
+    oracle: int = 0
+    articles: int = 0
+    chunks: int = 0
+    ingest_note: str = ""
+    retrievers: dict[str, RetrieverResult] = field(default_factory=dict)
+    relevant_oracle: int = 0
+    relevant_other: int = 0
+    answered: int | None = None
+    correct: int | None = None
+    correct_in_oracle: int | None = None
+    refused: int | None = None
+    ask_latency: Latency = field(default_factory=Latency)
+    ask_note: str = ""
+
+    def recall(self, name: str) -> float:
+        return self.retrievers[name].found / self.questions if self.questions else float("nan")
+
+    def recall_of_oracle(self, name: str) -> float:
+        return self.retrievers[name].found / self.oracle if self.oracle else float("nan")
+
+
+def evaluate_realtimeqa(
+    bot: Briefbot,
+    data: RealTimeQA,
+    k: int = 5,
+    *,
+    answers: bool = True,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> RealTimeQAResult:
+    """Ingest the pooled corpus (idempotent), then score every question."""
+    say = progress or (lambda _: None)
+    result = RealTimeQAResult(k=k, articles=len(data.articles))
+    say(f"ingesting {len(data.articles)} articles into {bot.store.location}")
+    started = time.perf_counter()
+    report = bot.ingest_articles(data.articles)
+    result.ingest_note = f"{report.summary()} in {time.perf_counter() - started:.0f} s"
+    say(result.ingest_note)
+    result.chunks = bot.store.count_chunks()
+    bot.bm25.refresh()
+    corpus = [a.text for a in data.articles]
+    retrievers = {
+        name: create_retriever(name, bot.store, bot.embedder, bot.bm25, bot.settings)
+        for name in RETRIEVER_NAMES
+    }
+    result.retrievers = {name: RetrieverResult(name) for name in RETRIEVER_NAMES}
+    for retriever in retrievers.values():
+        retriever.search("warm-up query", k)
+    asking = answers and can_ask(bot)
+    if answers and not asking:
+        result.ask_note = "Briefbot.ask is not available: answer accuracy skipped."
+        say(result.ask_note)
+    if asking:
+        result.answered = result.correct = result.correct_in_oracle = result.refused = 0
+    questions = data.questions[:limit] if limit else data.questions
+    for number, item in enumerate(questions, start=1):
+        in_oracle = contains_any(corpus, item.answers)
+        result.questions += 1
+        result.oracle += in_oracle
+        for name, retriever in retrievers.items():
+            started = time.perf_counter()
+            hits = retriever.search(item.question, k)
+            elapsed = (time.perf_counter() - started) * 1000
+            scored = result.retrievers[name]
+            scored.latency.samples_ms.append(elapsed)
+            if contains_any([h.chunk.text for h in hits], item.answers):
+                scored.found += 1
+                scored.found_in_oracle += in_oracle
+        relevant = bot.retrieve(item.question, k).relevant
+        if in_oracle:
+            result.relevant_oracle += relevant
+        else:
+            result.relevant_other += relevant
+        if asking:
+            _score_answer(bot, item.question, item.answers, in_oracle, result)
+        if number % 20 == 0:
+            say(f"{number}/{len(questions)} questions")
+    return result
+
+
+def _score_answer(
+    bot: Briefbot, question: str, gold: Sequence[str], in_oracle: bool, result: RealTimeQAResult
+) -> None:
+    assert result.answered is not None and result.correct is not None
+    assert result.correct_in_oracle is not None and result.refused is not None
+    started = time.perf_counter()
+    answer = bot.ask(question)
+    result.ask_latency.samples_ms.append((time.perf_counter() - started) * 1000)
+    result.answered += 1
+    result.refused += answer.refused
+    if not answer.refused and contains_any([answer.text], gold):
+        result.correct += 1
+        result.correct_in_oracle += in_oracle
+
+
+@dataclass
+class RGBResult:
+    questions: int = 0
+    snippets: int = 0
+    positive_at_3: dict[str, int] = field(default_factory=dict)
+    positive_share_at_3: dict[str, float] = field(default_factory=dict)
+    answered: int | None = None
+    correct: int | None = None
+    refused: int | None = None
+    conflict_questions: int = 0
+    conflict_shown: int | None = None
+    fake_only: int | None = None
+    true_only: int | None = None
+    ask_note: str = ""
+
+
+def evaluate_rgb(
+    bot: Briefbot,
+    items: Sequence[RGBItem],
+    *,
+    answers: bool = True,
+    progress: Progress | None = None,
+) -> RGBResult:
+    """Every snippet in ``bot``'s store once; each question sees only its own by id filter.
+
+    The store should merge only near-identical copies (``near_duplicate_threshold`` =
+    ``RGB_NEAR_DUPLICATE``): a counterfactual snippet differs from its positive in one value.
+    """
+    say = progress or (lambda _: None)
+    result = RGBResult()
+    kinds = ("positive", "negative", "positive_wrong")
+    pools: list[dict[str, list[str]]] = []
+    everything = []
+    for item in items:
+        by_kind = {kind: rgb_articles(item, kind) for kind in kinds}
+        pools.append({kind: [a.id for a in arts] for kind, arts in by_kind.items()})
+        everything += [a for arts in by_kind.values() for a in arts]
+    result.snippets = len(everything)
+    say(f"ingesting {len(everything)} RGB snippets into {bot.store.location}")
+    bot.ingest_articles(everything)
+    asking = answers and can_ask(bot)
+    if answers and not asking:
+        result.ask_note = "Briefbot.ask is not available: accuracy and conflicts skipped."
+    if asking:
+        result.answered = result.correct = result.refused = 0
+        result.conflict_shown = result.fake_only = result.true_only = 0
+    retrievers = {
+        name: create_retriever(name, bot.store, bot.embedder, bot.bm25, bot.settings)
+        for name in RETRIEVER_NAMES
+    }
+    result.positive_at_3 = dict.fromkeys(RETRIEVER_NAMES, 0)
+    share_total = dict.fromkeys(RETRIEVER_NAMES, 0.0)
+    for item, pool in zip(items, pools, strict=True):
+        result.questions += 1
+        positives = set(pool["positive"])
+        clean = SearchFilters(article_ids=pool["positive"] + pool["negative"])
+        for name, retriever in retrievers.items():
+            top = retriever.search(item.question, 3, clean)
+            in_top = sum(h.chunk.article_id in positives for h in top)
+            result.positive_at_3[name] += in_top > 0
+            share_total[name] += in_top / max(1, len(top))
+        if not asking:
+            continue
+        assert result.answered is not None and result.correct is not None
+        assert result.refused is not None
+        answer = bot.ask(item.question, filters=clean)
+        result.answered += 1
+        result.refused += answer.refused
+        result.correct += (not answer.refused) and contains_any([answer.text], item.answers)
+        if pool["positive_wrong"]:
+            _score_conflict(bot, item, pool, result)
+    result.positive_share_at_3 = {
+        name: total / result.questions if result.questions else 0.0
+        for name, total in share_total.items()
+    }
+    return result
+
+
+def _score_conflict(
+    bot: Briefbot, item: RGBItem, pool: dict[str, list[str]], result: RGBResult
+) -> None:
+    assert result.conflict_shown is not None and result.fake_only is not None
+    assert result.true_only is not None
+    result.conflict_questions += 1
+    mixed = SearchFilters(article_ids=pool["positive"] + pool["positive_wrong"] + pool["negative"])
+    answer = bot.ask(item.question, filters=mixed)
+    if answer.refused:
+        return
+    cited = [c.quote for s in answer.sentences for c in s.citations] + [answer.text]
+    has_true = contains_any(cited, item.answers)
+    has_fake = contains_any(cited, item.fake_answers)
+    result.conflict_shown += has_true and has_fake
+    result.fake_only += has_fake and not has_true
+    result.true_only += has_true and not has_fake
+
+
+# --- reports ----------------------------------------------------------------------------
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
+def _ms(value: float) -> str:
+    return "n/a" if value != value else f"{value:.0f}"
+
+
+def realtimeqa_markdown(result: RealTimeQAResult) -> str:
+    """The RealTimeQA tables as Markdown."""
+    k = result.k
+    lines = [
+        f"RealTimeQA: {result.questions} questions, {result.articles} pooled articles "
+        f"({result.chunks} chunks). Oracle (gold string anywhere in the corpus): "
+        f"{result.oracle}/{result.questions} = {_pct(result.oracle, result.questions)}.",
+        "",
+        f"| retriever | recall@{k} | of oracle | retrieval p50 ms | retrieval p95 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for name in RETRIEVER_NAMES:
+        r = result.retrievers[name]
+        lines.append(
+            f"| {name} | {_pct(r.found, result.questions)} | {_pct(r.found, result.oracle)} "
+            f"| {_ms(r.latency.p50)} | {_ms(r.latency.p95)} |"
+        )
+    lines += [
+        "",
+        f"Relevance floor: {result.relevant_oracle}/{result.oracle} oracle questions pass it, "
+        f"{result.relevant_other}/{result.questions - result.oracle} of the others.",
+    ]
+    if result.answered is not None:
+        assert result.correct is not None and result.correct_in_oracle is not None
+        lines += [
+            "",
+            "| extractive answers | value |",
+            "|---|---|",
+            f"| accuracy (gold string in the answer) | {_pct(result.correct, result.answered)} |",
+            f"| accuracy on oracle questions | {_pct(result.correct_in_oracle, result.oracle)} |",
+            f"| refused | {result.refused}/{result.answered} |",
+            f"| `ask` p50 / p95 ms | {_ms(result.ask_latency.p50)} / "
+            f"{_ms(result.ask_latency.p95)} |",
+        ]
+    if result.ask_note:
+        lines += ["", result.ask_note]
+    return "\n".join(lines)
+
+
+def rgb_markdown(result: RGBResult) -> str:
+    """The RGB table as Markdown."""
+    n = result.questions
+    lines = [
+        f"RGB en_fact: {n} questions, {result.snippets} snippets; each question searches only "
+        "its own snippets.",
+        "",
+        "| retriever | a positive in the top 3 | share of the top 3 that is positive |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {_pct(result.positive_at_3[name], n)} "
+        f"| {result.positive_share_at_3[name]:.1%} |"
+        for name in result.positive_at_3
+    ]
+    if result.answered is not None:
+        c = result.conflict_questions
+        lines += [
+            "",
+            "| answers (hybrid, extractive) | value |",
+            "|---|---|",
+            f"| accuracy (positives + negatives) | {_pct(result.correct or 0, n)} |",
+            f"| refused | {result.refused}/{result.answered} |",
+            f"| with counterfactuals: both values shown | {_pct(result.conflict_shown or 0, c)} |",
+            f"| with counterfactuals: fake value only | {_pct(result.fake_only or 0, c)} |",
+            f"| with counterfactuals: true value only | {_pct(result.true_only or 0, c)} |",
+        ]
+    if result.ask_note:
+        lines += ["", result.ask_note]
+    return "\n".join(lines)

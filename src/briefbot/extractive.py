@@ -1,0 +1,263 @@
+"""The offline answer engine: quote the source sentences that best answer the question.
+
+Every source sentence is scored against the question (embedding similarity, content-word
+overlap, and whether it holds the expected kind of answer: a number for "how many", a date for
+"when", a name for "who", a place for "where"). Near-duplicates are removed with MMR, and one to
+``Settings.answer_max_sentences`` whole sentences are quoted verbatim, ordered by source and
+position. When two sources give different values for the answer, both are quoted so the
+conflict shows. No model is called; quotes go through the verifier like any answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from briefbot.answers import Answer, TextCallback
+from briefbot.citations import CitedSentence, Passage
+from briefbot.embedders import Embedder, Vectors
+from briefbot.sentences import split_sentences
+from briefbot.settings import Settings
+from briefbot.verify import (
+    apply_policy,
+    content_words,
+    covered,
+    dates,
+    names,
+    normalise,
+    numbers,
+    renumber_sources,
+    verify_sentences,
+)
+
+AnswerType = Literal["number", "date", "person", "place", "any"]
+
+SIMILARITY_WEIGHT = 0.6
+OVERLAP_WEIGHT = 0.25
+TYPE_WEIGHT = 0.15
+FOCUS_WEIGHT = 0.25
+MMR_LAMBDA = 0.7
+KEEP_RATIO = 0.75
+"""A sentence after the first is quoted only if it scores this share of the best one."""
+MIN_WORDS = 4
+NOTHING_QUOTABLE = "No sentence in the retrieved sources answers the question."
+
+_TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
+    ("number", re.compile(r"\b(how (many|much)|what (number|percentage|share|amount))\b", re.I)),
+    ("date", re.compile(r"\b(when|what (year|date|day|month|time))\b", re.I)),
+    (
+        "person",
+        re.compile(r"\b(who|whom|whose|which (person|company|group|organi[sz]ation))\b", re.I),
+    ),
+    ("place", re.compile(r"\b(where|which (country|city|region|town|place))\b", re.I)),
+]
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_RELATIVE_DAY = re.compile(
+    r"\b(yesterday|today|tomorrow|last (week|month|year)|next (week|month|year))\b", re.I
+)
+_PLACE = re.compile(
+    r"\b(?:in|at|from|to|near|into|across)\s+(?:the\s+)?([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)"
+)
+
+
+_COUNTED = re.compile(r"\bhow\s+(?:many|much)\s+([\w'’-]+)", re.IGNORECASE)
+
+
+def focus_words(question: str) -> list[str]:
+    """The thing a "how many/much X" question counts, as stems (empty for other questions)."""
+    match = _COUNTED.search(question)
+    return content_words(match.group(1)) if match else []
+
+
+def answer_type(question: str) -> AnswerType:
+    """The kind of answer a question expects, from its wording."""
+    for kind, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return "any"
+
+
+def typed_values(text: str, kind: AnswerType, question: str) -> set[str]:
+    """Values of the expected kind in ``text`` that the question does not already contain."""
+    if kind == "number":
+        found = set(numbers(text)) - set(numbers(question))
+        return {v for v in found if not _YEAR.fullmatch(v)}
+    if kind == "date":
+        found = set(dates(text)) | {f"year:{y}" for y in _YEAR.findall(text)}
+        found |= {m.group(0).lower() for m in _RELATIVE_DAY.finditer(text)}
+        asked = set(dates(question)) | {f"year:{y}" for y in _YEAR.findall(question)}
+        return found - asked
+    if kind in ("person", "place"):
+        asked = {n.lower() for n in names(question)}
+        if kind == "place":
+            candidates = [m.group(1) for m in _PLACE.finditer(normalise(text))]
+            known = set(names(text))
+            found_names = [c for c in candidates if c in known]
+        else:
+            found_names = names(text)
+        return {n.lower() for n in found_names} - asked
+    return set()
+
+
+@dataclass
+class _Sentence:
+    passage: Passage
+    start: int  # local to passage.text
+    end: int
+    text: str
+    score: float = 0.0
+    values: set[str] = field(default_factory=set)
+
+    @property
+    def article_start(self) -> int:
+        return self.passage.start + self.start
+
+
+def _candidates(passages: Sequence[Passage]) -> list[_Sentence]:
+    """Source sentences, each once: chunk overlaps and wire copies are deduplicated."""
+    seen_spans: set[tuple[str, int]] = set()
+    seen_texts: set[str] = set()
+    found: list[_Sentence] = []
+    for passage in passages:
+        for span in split_sentences(passage.text):
+            key = (passage.article_id, passage.start + span.start)
+            text = normalise(span.text).casefold()
+            if key in seen_spans or text in seen_texts or len(text.split()) < MIN_WORDS:
+                continue
+            seen_spans.add(key)
+            seen_texts.add(text)
+            found.append(_Sentence(passage, span.start, span.end, span.text))
+    return found
+
+
+class ExtractiveEngine:
+    """Answers by quoting whole source sentences verbatim; no model involved."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, settings: Settings) -> None:
+        self.embedder = embedder
+        self.settings = settings
+
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        on_text: TextCallback | None = None,
+    ) -> Answer:
+        chosen = self.select(question, passages)
+        if not chosen:
+            return Answer(
+                question=question,
+                mode=self.name,
+                refused=True,
+                refusal_reason=NOTHING_QUOTABLE,
+            )
+        sentences = [
+            CitedSentence(text=s.text, citations=[s.passage.citation(s.start, s.end)])
+            for s in chosen
+        ]
+        verified = verify_sentences(sentences, passages, self.embedder, self.settings)
+        draft = Answer(question=question, mode=self.name, sentences=verified)
+        answer = renumber_sources(apply_policy(draft, self.settings), passages)
+        if on_text is not None:
+            for sentence in answer.sentences:
+                on_text(sentence.text + " ")
+        return answer
+
+    def select(self, question: str, passages: Sequence[Passage]) -> list[_Sentence]:
+        """The sentences to quote, in reading order (source rank, then position)."""
+        candidates = _candidates(passages)
+        if not candidates:
+            return []
+        vectors = self.embedder.embed([question, *(c.text for c in candidates)])
+        question_vector, sentence_vectors = vectors[0], vectors[1:]
+        similarity = sentence_vectors @ question_vector
+        kind = answer_type(question)
+        overlaps = _overlap(content_words(question), [c.text for c in candidates])
+        focus = focus_words(question)
+        for index, candidate in enumerate(candidates):
+            candidate.values = typed_values(candidate.text, kind, question)
+            # A number only answers "how many X" when the sentence is about X.
+            on_focus = bool(focus) and all(
+                covered(w, set(content_words(candidate.text))) for w in focus
+            )
+            typed = bool(candidate.values) and (on_focus or not focus)
+            candidate.score = (
+                SIMILARITY_WEIGHT * float(similarity[index])
+                + OVERLAP_WEIGHT * overlaps[index]
+                + TYPE_WEIGHT * typed
+                + FOCUS_WEIGHT * on_focus
+            )
+        picked = _mmr(candidates, sentence_vectors, self.settings.answer_max_sentences)
+        if kind != "any":
+            picked = _with_conflict(picked, candidates)
+        rank: dict[str, int] = {}
+        for candidate in picked:
+            rank.setdefault(candidate.passage.article_id, candidate.passage.n)
+        return sorted(picked, key=lambda c: (rank[c.passage.article_id], c.article_start))
+
+
+def _overlap(question_words: Sequence[str], texts: Sequence[str]) -> list[float]:
+    """IDF-weighted share of the question's content words found in each text.
+
+    Document frequencies come from the candidate sentences themselves, so a word every
+    sentence shares (the story's subject) counts less than the one that singles out the answer.
+    """
+    words = list(dict.fromkeys(question_words))
+    if not words:
+        return [0.0] * len(texts)
+    vocabularies = [set(content_words(t)) for t in texts]
+    present = [[covered(w, vocabulary) for w in words] for vocabulary in vocabularies]
+    total = len(texts)
+    weights = [
+        math.log(1 + total / (1 + sum(row[i] for row in present))) for i in range(len(words))
+    ]
+    norm = sum(weights)
+    return [sum(w for w, hit in zip(weights, row, strict=True) if hit) / norm for row in present]
+
+
+def _mmr(candidates: list[_Sentence], vectors: Vectors, limit: int) -> list[_Sentence]:
+    order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
+    best = candidates[order[0]].score
+    chosen: list[int] = [order[0]]
+    while len(chosen) < limit:
+        pool = [
+            i
+            for i in order
+            if i not in chosen and candidates[i].score >= KEEP_RATIO * best and best > 0
+        ]
+        if not pool:
+            break
+        redundancy = vectors[pool] @ vectors[chosen].T
+        marginal = [
+            MMR_LAMBDA * candidates[i].score - (1 - MMR_LAMBDA) * float(np.max(redundancy[row]))
+            for row, i in enumerate(pool)
+        ]
+        chosen.append(pool[int(np.argmax(marginal))])
+    return [candidates[i] for i in chosen]
+
+
+def _with_conflict(picked: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:
+    """Add the best sentence of another source that gives a different value, if any."""
+    top = picked[0]
+    if not top.values:
+        return picked
+    picked_values = set().union(*(c.values for c in picked))
+    for candidate in sorted(candidates, key=lambda c: -c.score):
+        if candidate.score < KEEP_RATIO * top.score:
+            break
+        if (
+            candidate.passage.article_id != top.passage.article_id
+            and candidate.values
+            and not candidate.values & top.values
+            and not candidate.values <= picked_values
+        ):
+            return picked if candidate in picked else [*picked, candidate]
+    return picked

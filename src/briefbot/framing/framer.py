@@ -1,0 +1,239 @@
+"""``Framer``: builds a ``FramingReport`` for articles chosen by id or found near a query.
+
+One article gives both readings of it (and a notice that there is nothing to compare);
+two or more add the cross-outlet comparison. Corroboration searches the whole store for
+similar sentences in other articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from briefbot.citations import SourceRef
+from briefbot.errors import BriefbotError, ConfigError, EmptyScopeError
+from briefbot.framing.analyzer import Citer, SentenceAnalysis, analyze_text, critical_reading
+from briefbot.framing.compare import OutletInput, compare
+from briefbot.framing.lexicons import Lexicon, cached_lexicon
+from briefbot.framing.neutral import clean_brief, neutral_reading
+from briefbot.framing.report import (
+    ArticleFraming,
+    Claim,
+    Corroboration,
+    FramingReport,
+    NeutralReading,
+)
+from briefbot.models import Article, Chunk
+from briefbot.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from briefbot.facade import Briefbot
+
+CORROBORATION_CHUNKS = 3
+
+
+class _Sources:
+    """Numbers articles 1..n in the order the report first cites them."""
+
+    def __init__(self, bot: Briefbot) -> None:
+        self.bot = bot
+        self.refs: list[SourceRef] = []
+        self.articles: dict[str, Article] = {}
+        self.chunks: dict[str, list[Chunk]] = {}
+
+    def add(self, article: Article) -> Citer:
+        if article.id not in self.articles:
+            self.articles[article.id] = article
+            self.chunks[article.id] = self.bot.store.chunks_of(article.id)
+            self.refs.append(
+                SourceRef(
+                    n=len(self.refs) + 1,
+                    article_id=article.id,
+                    title=article.title,
+                    outlet=outlet_name(article),
+                    published=article.published,
+                    url=article.url,
+                )
+            )
+        n = next(r.n for r in self.refs if r.article_id == article.id)
+        return Citer(self.articles[article.id], n, self.chunks[article.id])
+
+    def citer(self, article_id: str) -> Citer:
+        return self.add(self.articles.get(article_id) or self.bot.article(article_id))
+
+
+def outlet_name(article: Article) -> str:
+    return ", ".join(article.outlets) or "unknown outlet"
+
+
+def _labels(articles: Sequence[Article]) -> list[str]:
+    names = [outlet_name(a) for a in articles]
+    return [
+        f"{name} ({a.id[:6]})" if names.count(name) > 1 else name
+        for name, a in zip(names, articles, strict=True)
+    ]
+
+
+class Framer:
+    def __init__(self, bot: Briefbot, lexicon: Lexicon | None = None) -> None:
+        self.bot = bot
+        self.settings = bot.settings
+        self.lexicon = lexicon or cached_lexicon(self.settings.framing_lexicon_dir)
+
+    def resolve(
+        self, article_ids: Sequence[str] | None, query: str | None
+    ) -> tuple[list[Article], list[str]]:
+        """The articles to read, and notices about how they were chosen."""
+        if article_ids and query:
+            raise ConfigError("give article ids or a query to compare, not both")
+        if article_ids:
+            unique = list(dict.fromkeys(article_ids))
+            return [self.bot.article(i) for i in unique], []
+        if not query or not query.strip():
+            raise EmptyScopeError("nothing to compare: give one or more article ids or a query")
+        retrieval = self.bot.retrieve(query, k=self.settings.framing_max_articles * 4)
+        floor = self.settings.relevance_floor
+        ids: list[str] = []
+        for hit in retrieval.hits if retrieval.relevant else []:
+            near = hit.similarity is not None and hit.similarity >= floor
+            if near and hit.chunk.article_id not in ids:
+                ids.append(hit.chunk.article_id)
+        ids = ids[: self.settings.framing_max_articles]
+        if not ids:
+            raise EmptyScopeError(
+                f"no article is near the query {query!r} (best similarity below "
+                f"BRIEFBOT_RELEVANCE_FLOOR={self.settings.relevance_floor})"
+            )
+        notices = [f"{len(ids)} articles found near the query"]
+        return [self.bot.article(i) for i in ids], notices
+
+    def report(
+        self, article_ids: Sequence[str] | None = None, query: str | None = None
+    ) -> FramingReport:
+        articles, notices = self.resolve(article_ids, query)
+        sources = _Sources(self.bot)
+        citers = [sources.add(a) for a in articles]
+        labels = _labels(articles)
+        report = FramingReport(query=query, article_ids=[a.id for a in articles], notices=notices)
+        inputs: list[OutletInput] = []
+        for article, cite, label in zip(articles, citers, labels, strict=True):
+            analysis = analyze_text(article.text, self.lexicon)
+            critical, tone = critical_reading(analysis, cite)
+            neutral = neutral_reading(analysis, cite)
+            self._summary(article, analysis, neutral, sources, report)
+            report.articles.append(
+                ArticleFraming(
+                    article_id=article.id,
+                    title=article.title,
+                    outlet=label,
+                    source_n=cite.n,
+                    neutral=neutral,
+                    critical=critical,
+                    tone=tone,
+                )
+            )
+            inputs.append(OutletInput(article.id, label, analysis, cite, critical, tone))
+        self._corroborate(report, sources)
+        if len(articles) == 1:
+            how = "found near the query" if query else "given"
+            report.notices.append(
+                f"only one article {how}: both readings shown, no cross-outlet comparison "
+                "(compare needs two or more articles on the same story)"
+            )
+        else:
+            report.comparison = compare(
+                inputs, self.bot.embedder.embed, self.settings.framing_similarity
+            )
+        report.sources = sources.refs
+        return report
+
+    def _summary(
+        self,
+        article: Article,
+        analysis: Sequence[SentenceAnalysis],
+        neutral: NeutralReading,
+        sources: _Sources,
+        report: FramingReport,
+    ) -> None:
+        """The article's extractive brief, cleaned into the neutral summary."""
+        try:
+            brief = self.bot.brief(article_ids=[article.id], mode="extractive")
+        except BriefbotError as exc:
+            report.notices.append(f"no brief of article {article.id} for the summary: {exc}")
+            return
+        neutral.summary, dropped = clean_brief(
+            brief.sentences,
+            analysis,
+            article.id,
+            self.lexicon,
+            lambda article_id: sources.citer(article_id).n,
+        )
+        if dropped:
+            neutral.notes.append(
+                f"{len(dropped)} brief sentences in the writer's evaluative voice left out of "
+                "the summary"
+            )
+
+    def _corroborate(self, report: FramingReport, sources: _Sources) -> None:
+        """Attach to each claim the most similar sentence of every other stored article."""
+        if self.bot.store.count_articles() < 2:
+            report.notices.append(
+                "corroboration not checked: the store holds no other article to compare with"
+            )
+            return
+        threshold = self.settings.framing_similarity
+        sentence_cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        for framing in report.articles:
+            claims = framing.critical.claims
+            if not claims:
+                continue
+            vectors = self.bot.embedder.embed([c.citation.quote for c in claims])
+            where = {"article_id": {"$ne": framing.article_id}}
+            for claim, vector in zip(claims, vectors, strict=True):
+                claim.corroboration_checked = True
+                hits = self.bot.store.query_chunks(vector, CORROBORATION_CHUNKS, where)
+                self._best_sentences(claim, vector, hits, sentence_cache, sources, threshold)
+            for claim in claims:
+                claim.corroborations.sort(key=lambda c: -c.similarity)
+
+    def _best_sentences(
+        self,
+        claim: Claim,
+        vector: np.ndarray,
+        hits: list[tuple[Chunk, float]],
+        cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]],
+        sources: _Sources,
+        threshold: float,
+    ) -> None:
+        best: dict[str, tuple[float, int, int]] = {}
+        for chunk, _score in hits:
+            if chunk.id not in cache:
+                spans = [
+                    (chunk.start + s.start, chunk.start + s.end)
+                    for s in split_sentences(chunk.text)
+                ]
+                texts = [chunk.text[s - chunk.start : e - chunk.start] for s, e in spans]
+                cache[chunk.id] = (
+                    spans,
+                    self.bot.embedder.embed(texts) if texts else np.zeros((0, 1)),
+                )
+            spans, sentence_vectors = cache[chunk.id]
+            if not spans:
+                continue
+            similarities = sentence_vectors @ vector
+            index = int(similarities.argmax())
+            value = float(similarities[index])
+            current = best.get(chunk.article_id)
+            if value >= threshold and (current is None or value > current[0]):
+                best[chunk.article_id] = (value, *spans[index])
+        for article_id, (value, start, end) in best.items():
+            cite = sources.citer(article_id)
+            claim.corroborations.append(
+                Corroboration(
+                    similarity=round(value, 4),
+                    outlet=outlet_name(cite.article),
+                    citation=cite(start, end),
+                )
+            )

@@ -1,0 +1,85 @@
+"""Loaded and euphemistic terms, whether they sit inside a quotation, and neutral rewrites."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from briefbot.framing.lexicons import Lexicon, TermMatch
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’(?![\w])")
+_VOWELS = "aeiou"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedMatch:
+    match: TermMatch
+    in_quote: bool
+
+
+def quoted_regions(sentence: str) -> list[tuple[int, int]]:
+    """Spans between matching quotation marks (the speaker's words, not the writer's)."""
+    return [m.span() for m in _QUOTED.finditer(sentence)]
+
+
+def inside(span: tuple[int, int], regions: list[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in regions)
+
+
+def find_loaded(sentence: str, lexicon: Lexicon) -> list[LoadedMatch]:
+    regions = quoted_regions(sentence)
+    return [
+        LoadedMatch(m, inside((m.start, m.end), regions))
+        for m in lexicon.loaded_matcher.find(sentence)
+    ]
+
+
+def _inflect(neutral: str, found: str) -> str:
+    """Carry the found word's ending (-ing, -s) over to a past-tense neutral verb."""
+    first, _, rest = neutral.partition(" ")
+    word = found.split()[0].casefold()
+    if not (first.endswith("ed") or first == "said"):
+        return neutral
+    stem = "say" if first == "said" else first[:-2]
+    if word.endswith("ing"):
+        first = stem + "ing"
+    elif word.endswith("s") and not word.endswith("ss"):
+        if first == "said":
+            first = "says"
+        elif stem[-1:] in "szcvtg" and stem[-1:] not in _VOWELS:
+            first = stem + "es"
+        else:
+            first = stem + "s"
+    return f"{first} {rest}".strip()
+
+
+def neutral_form(match: TermMatch, found: str) -> str:
+    """The replacement for ``found``: the first alternative, inflected, capitalised alike."""
+    neutral = match.term.neutral.split("/")[0].strip()
+    if not neutral:
+        return ""
+    if match.term.term.endswith("*"):
+        neutral = _inflect(neutral, found)
+    if found[:1].isupper() and neutral[:1].islower():
+        neutral = neutral[0].upper() + neutral[1:]
+    return neutral
+
+
+def neutralise(sentence: str, matches: list[LoadedMatch]) -> tuple[str, list[tuple[str, str]]]:
+    """``sentence`` with loaded terms outside quotes replaced; returns (text, [(old, new)])."""
+    pieces: list[str] = []
+    replaced: list[tuple[str, str]] = []
+    position = 0
+    for item in sorted(matches, key=lambda m: m.match.start):
+        if item.in_quote:
+            continue
+        found = sentence[item.match.start : item.match.end]
+        new = neutral_form(item.match, found)
+        pieces.append(sentence[position : item.match.start])
+        pieces.append(new)
+        replaced.append((found, new))
+        position = item.match.end
+    pieces.append(sentence[position:])
+    text = re.sub(r"\s{2,}", " ", "".join(pieces))
+    text = re.sub(r"\s+([,.;:])", r"\1", text).strip()
+    return text[:1].upper() + text[1:], replaced

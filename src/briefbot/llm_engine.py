@@ -1,0 +1,355 @@
+"""The LLM answer engine: numbered passages in, cited and verified sentences out.
+
+Passages are packed most relevant first so prompt plus answer fit the model's window
+(counted with tiktoken). The model cites passage numbers like ``[1]``; code maps each number
+to its passage and builds the citation from the passage text, never from anything the model
+copied; a number that points nowhere is dropped. Every sentence then goes through the
+verifier (``verify.py``), which narrows each citation to the exact supporting span.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from briefbot.answers import Answer, TextCallback
+from briefbot.citations import CitedSentence, Passage, Usage
+from briefbot.conversation import ExtractiveRewriter, History, needs_context
+from briefbot.embedders import Embedder
+from briefbot.errors import LLMError
+from briefbot.llm import ChatMessage, ChatModel, create_chat_model
+from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts_dir
+from briefbot.sentences import split_sentences
+from briefbot.settings import Settings
+from briefbot.tokens import count_llm_tokens, truncate_to_llm_tokens
+from briefbot.verify import SupportJudge, apply_policy, renumber_sources, verify_sentences
+
+log = logging.getLogger(__name__)
+
+MESSAGE_OVERHEAD_TOKENS = 32
+"""Tokens a chat template adds around one message (role tags, special tokens), kept spare."""
+
+JUDGE_MAX_TOKENS = 8
+
+MODEL_SAID_NO_ANSWER = "The sources retrieved do not contain the answer (the model said so)."
+
+_MARKER = re.compile(
+    r"\[\s*(?:(?:source|passage)s?\s*)?(\d+(?:\s*(?:,|;|and|&)\s*(?:(?:source|passage)s?\s*)?\d+)*)\s*\]",
+    re.IGNORECASE,
+)
+_LEADING_MARKERS = re.compile(rf"^(?:\s*{_MARKER.pattern})+", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_ANSWER_LABEL = re.compile(r"^\s*answer\s*:\s*", re.IGNORECASE)
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
+_FENCE = re.compile(r"</?\s*data\s*>", re.IGNORECASE)
+
+
+def _comparable(text: str) -> str:
+    return re.sub(r"[^a-z ]", "", text.casefold()).strip()
+
+
+@dataclass
+class ParsedSentence:
+    """An answer sentence with its citation markers removed."""
+
+    text: str
+    numbers: list[int] = field(default_factory=list)
+
+
+def parse_answer(text: str) -> list[ParsedSentence]:
+    """Split a model answer into sentences and the ``[n]`` numbers each one cites.
+
+    Markers written after a sentence's full stop ("... engineers. [1] They ...") belong to
+    the sentence before them.
+    """
+    parsed: list[ParsedSentence] = []
+    for span in split_sentences(_ANSWER_LABEL.sub("", text)):
+        piece = span.text
+        leading = _LEADING_MARKERS.match(piece)
+        if leading and parsed:
+            parsed[-1].numbers += _numbers(leading.group(0))
+            piece = piece[leading.end() :]
+        numbers = _numbers(piece)
+        clean = _MARKER.sub("", _BULLET.sub("", piece))
+        clean = _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"\s+", " ", clean)).strip()
+        if not re.search(r"\w", clean):
+            if parsed:
+                parsed[-1].numbers += numbers
+            continue
+        parsed.append(ParsedSentence(clean, numbers))
+    for sentence in parsed:
+        sentence.numbers = list(dict.fromkeys(sentence.numbers))
+    return parsed
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for m in _MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
+
+
+def is_cannot_answer(sentence: str) -> bool:
+    return _comparable(CANNOT_ANSWER_PHRASE) in _comparable(sentence)
+
+
+def format_passage(passage: Passage) -> str:
+    """One numbered passage, fenced as data; fence tags inside the text are neutralised."""
+    facts = [passage.outlet, passage.published.date().isoformat() if passage.published else ""]
+    about = ", ".join(f for f in facts if f)
+    heading = f"[{passage.n}] {_FENCE.sub('', passage.title)}" + (f" ({about})" if about else "")
+    body = _FENCE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), passage.text)
+    return f"{heading}\n<data>\n{body}\n</data>"
+
+
+def pack_passages(
+    passages: Sequence[Passage], budget_tokens: int
+) -> tuple[list[Passage], list[Passage]]:
+    """The passages that fit ``budget_tokens``, in the given (relevance) order, renumbered 1..k.
+
+    A passage too long for what is left is skipped, and later, shorter ones still get a
+    chance. Returns ``(packed, left_out)``.
+    """
+    packed: list[Passage] = []
+    left_out: list[Passage] = []
+    used = 0
+    for passage in passages:
+        numbered = passage.model_copy(update={"n": len(packed) + 1})
+        cost = count_llm_tokens(format_passage(numbered) + "\n\n")
+        if used + cost <= budget_tokens:
+            packed.append(numbered)
+            used += cost
+        else:
+            left_out.append(passage)
+    return packed, left_out
+
+
+class LLMAnswerEngine:
+    """``AnswerEngine`` backed by a chat model (name ``"llm"``)."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        chat_model: ChatModel,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        judge: SupportJudge | None = None,
+    ) -> None:
+        self.chat_model = chat_model
+        self.embedder = embedder
+        self.settings = settings
+        self.prompts = load_prompts(directory=prompts_dir(settings))
+        self.judge = judge
+
+    @property
+    def prompt(self) -> Prompt:
+        return self.prompts["answer"]
+
+    def prompt_budget(self, question: str) -> int:
+        """Tokens left for passages once the instructions, question and answer are counted."""
+        empty = self.prompt.render(
+            passages="", question=question, cannot_answer=CANNOT_ANSWER_PHRASE
+        )
+        return (
+            self.settings.llm_context_tokens
+            - self.settings.llm_max_answer_tokens
+            - MESSAGE_OVERHEAD_TOKENS
+            - count_llm_tokens(empty)
+        )
+
+    def messages(self, question: str, passages: Sequence[Passage]) -> list[ChatMessage]:
+        return self.prompt.messages(
+            passages="\n\n".join(format_passage(p) for p in passages),
+            question=question,
+            cannot_answer=CANNOT_ANSWER_PHRASE,
+        )
+
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        on_text: TextCallback | None = None,
+    ) -> Answer:
+        packed, left_out = pack_passages(passages, self.prompt_budget(question))
+        notices = []
+        if left_out:
+            notices.append(
+                f"{len(left_out)} retrieved passage(s) did not fit the model's context "
+                f"(BRIEFBOT_LLM_CONTEXT_TOKENS={self.settings.llm_context_tokens}) and were "
+                "not shown to it."
+            )
+        if not packed:
+            return Answer(
+                question=question,
+                mode=self.name,
+                refused=True,
+                refusal_reason="No retrieved passage fits the model's context window.",
+                notices=notices,
+            )
+        result = self.chat_model.complete(
+            self.messages(question, packed),
+            max_tokens=self.settings.llm_max_answer_tokens,
+            on_text=on_text,
+        )
+        usage = result.usage
+        if not result.text.strip():
+            raise LLMError(f"the language model {self.chat_model.name!r} returned an empty answer")
+        parsed = [s for s in parse_answer(result.text) if not is_cannot_answer(s.text)]
+        if not parsed:
+            return Answer(
+                question=question,
+                mode=self.name,
+                refused=True,
+                refusal_reason=MODEL_SAID_NO_ANSWER,
+                usage=usage,
+                notices=notices,
+            )
+        by_n = {p.n: p for p in packed}
+        sentences: list[CitedSentence] = []
+        dangling: list[list[int]] = []
+        for sentence in parsed:
+            cited = [by_n[n] for n in sentence.numbers if n in by_n]
+            dangling.append([n for n in sentence.numbers if n not in by_n])
+            sentences.append(
+                CitedSentence(
+                    text=sentence.text,
+                    citations=[p.citation(0, len(p.text)) for p in cited],
+                )
+            )
+        verified = verify_sentences(sentences, packed, self.embedder, self.settings, self.judge)
+        verified = [_note_dangling(s, d) for s, d in zip(verified, dangling, strict=True)]
+        if isinstance(self.judge, UsageTracking):
+            usage = _add_usage(usage, self.judge.take_usage())
+        draft = Answer(
+            question=question,
+            mode=self.name,
+            sentences=verified,
+            sources=[p.source_ref() for p in packed],
+            usage=usage,
+            notices=notices,
+        )
+        checked = renumber_sources(apply_policy(draft, self.settings), packed)
+        return Answer.model_validate(checked.model_dump())
+
+
+def _note_dangling(sentence: CitedSentence, numbers: list[int]) -> CitedSentence:
+    if not numbers:
+        return sentence
+    dropped = "; ".join(f"cited source [{n}] does not exist and was dropped" for n in numbers)
+    note = f"{dropped}; {sentence.note}" if sentence.note else dropped
+    return sentence.model_copy(update={"note": note})
+
+
+def _add_usage(a: Usage, b: Usage | None) -> Usage:
+    if b is None:
+        return a
+    costs = [c for c in (a.estimated_cost_usd, b.estimated_cost_usd) if c is not None]
+    return Usage(
+        prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+        completion_tokens=a.completion_tokens + b.completion_tokens,
+        estimated_cost_usd=sum(costs) if costs else None,
+        model=a.model or b.model,
+    )
+
+
+class UsageTracking:
+    """Mixin of LLM helpers that accumulate token usage across calls."""
+
+    _usage: Usage | None = None
+
+    def _record(self, usage: Usage) -> None:
+        self._usage = usage if self._usage is None else _add_usage(self._usage, usage)
+
+    def take_usage(self) -> Usage | None:
+        usage, self._usage = self._usage, None
+        return usage
+
+
+class LLMSupportJudge(UsageTracking):
+    """``verify.SupportJudge`` asking the chat model whether a span supports a sentence.
+
+    A reply that is neither SUPPORTED nor UNSUPPORTED counts as unsupported (the sentence is
+    then flagged or removed, never passed silently).
+    """
+
+    def __init__(self, chat_model: ChatModel, settings: Settings) -> None:
+        self.chat_model = chat_model
+        self.prompt = load_prompts(["judge"], prompts_dir(settings))["judge"]
+
+    def judge(self, sentence: str, span: str) -> bool:
+        result = self.chat_model.complete(
+            self.prompt.messages(sentence=sentence, span=span), max_tokens=JUDGE_MAX_TOKENS
+        )
+        self._record(result.usage)
+        verdict = result.text.strip().upper()
+        if verdict.startswith("UNSUPPORTED") or "NOT SUPPORTED" in verdict:
+            return False
+        if verdict.startswith("SUPPORTED"):
+            return True
+        log.warning("LLM judge gave no verdict (%r); treating the sentence as unsupported", verdict)
+        return False
+
+
+class LLMQueryRewriter(UsageTracking):
+    """``conversation.QueryRewriter`` asking the chat model to make a follow-up stand alone.
+
+    A question that does not look like a follow-up is kept as is (no model call). A reply
+    that is empty or rambles is replaced by the offline rewrite, with a warning in the log;
+    the rewritten query is shown in ``Answer.standalone_query`` either way.
+    """
+
+    def __init__(self, chat_model: ChatModel, settings: Settings) -> None:
+        self.chat_model = chat_model
+        self.prompt = load_prompts(["rewrite_query"], prompts_dir(settings))["rewrite_query"]
+
+    def rewrite(self, question: str, history: History) -> str:
+        if not history or not needs_context(question):
+            return question
+        result = self.chat_model.complete(
+            self.prompt.messages(history=format_history(history), question=question),
+            max_tokens=REWRITE_MAX_TOKENS,
+        )
+        self._record(result.usage)
+        rewritten = _first_line(result.text)
+        if not rewritten or len(rewritten) > 3 * len(question) + 200:
+            log.warning("LLM query rewrite unusable (%r); using the offline rewrite", rewritten)
+            return ExtractiveRewriter().rewrite(question, history)
+        return rewritten
+
+
+REWRITE_MAX_TOKENS = 96
+HISTORY_TURNS = 3
+HISTORY_ANSWER_TOKENS = 200
+
+
+def format_history(history: History) -> str:
+    """The last turns as "Reporter: ... / Answer: ...", answers shortened."""
+    lines = []
+    for turn in list(history)[-HISTORY_TURNS:]:
+        said = turn.refusal_reason or "no answer" if turn.refused else turn.text
+        lines.append(f"Reporter: {turn.question}")
+        lines.append(f"Answer: {truncate_to_llm_tokens(said, HISTORY_ANSWER_TOKENS)}")
+    return "\n".join(lines)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:standalone question|question)\s*:\s*", "", line, flags=re.I)
+        line = line.strip().strip('"“”').strip()
+        if line:
+            return line
+    return ""
+
+
+def create_llm_rewriter(settings: Settings) -> LLMQueryRewriter:
+    """The LLM query rewriter for ``settings`` (for ``answers.Answerer(rewriter=...)``)."""
+    return LLMQueryRewriter(create_chat_model(settings), settings)
+
+
+def create_llm_engine(settings: Settings, embedder: Embedder) -> LLMAnswerEngine:
+    """The LLM engine for ``settings`` (the configured chat model; optional LLM judge)."""
+    chat_model = create_chat_model(settings)
+    judge = LLMSupportJudge(chat_model, settings) if settings.llm_judge else None
+    return LLMAnswerEngine(chat_model, embedder, settings, judge=judge)

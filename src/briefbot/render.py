@@ -1,0 +1,157 @@
+"""Cited text rendered for people: plain text and Markdown.
+
+Text puts ``[n]`` after each sentence and lists the numbered sources with the quoted spans
+below. Markdown uses footnotes ``[^n]`` that carry the source and its quotes. Everything that
+comes from articles or a model is escaped, so Markdown or HTML inside a source cannot turn
+into links or markup. Unsupported sentences are always visibly flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from briefbot.citations import CitedSentence, CitedText, SourceRef
+
+UNSUPPORTED_MARK = "[unsupported]"
+NO_ANSWER = "the sources do not support one."
+_WHITESPACE = re.compile(r"\s+")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~^])")
+_LINE_START = re.compile(r"^(\s*)([-=])")
+_ORDERED_ITEM = re.compile(r"^(\s*\d+)(\.)")
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """Whitespace collapsed and control/bidi characters dropped."""
+    return _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as literal Markdown: no links, images, emphasis, HTML or autolinks."""
+    text = one_line(text)
+    text = text.replace("&", "&amp;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = text.replace("\\<", "&lt;").replace("\\>", "&gt;")
+    text = _AUTOLINK.sub(
+        lambda m: m.group(1).replace(":", "&#58;").replace(".", "&#46;").replace("@", "&#64;"), text
+    )
+    text = _ORDERED_ITEM.sub(r"\1\\\2", text)
+    return _LINE_START.sub(r"\1\\\2", text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s) and has no characters that could break out of ``<...>``."""
+    if not url:
+        return None
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return None
+    if re.search(r"[\s<>\"'`\\]", url.strip()):
+        return None
+    return url.strip()
+
+
+def markers(sentence: CitedSentence) -> list[int]:
+    return list(dict.fromkeys(c.n for c in sentence.citations))
+
+
+def quotes_by_source(text: CitedText) -> dict[int, list[str]]:
+    """Distinct quoted spans of each source number, in order of citation."""
+    quotes: dict[int, list[str]] = {}
+    for sentence in text.sentences:
+        for citation in sentence.citations:
+            found = quotes.setdefault(citation.n, [])
+            quote = one_line(citation.quote)
+            if quote not in found:
+                found.append(quote)
+    return quotes
+
+
+def source_line(source: SourceRef) -> str:
+    """ "Title — Outlet, 2024-10-01 — URL" from the source's facts (not escaped)."""
+    parts = [one_line(source.title) or "(untitled)"]
+    about = ", ".join(
+        p
+        for p in (one_line(source.outlet), source.published and source.published.date().isoformat())
+        if p
+    )
+    if about:
+        parts.append(about)
+    url = safe_url(source.url)
+    if url:
+        parts.append(url)
+    return " — ".join(parts)
+
+
+def _flag(sentence: CitedSentence) -> str:
+    note = f": {one_line(sentence.note)}" if sentence.note else ""
+    return f"{UNSUPPORTED_MARK}{note}"
+
+
+def render_text(text: CitedText) -> str:
+    """Plain text: notices, sentences with ``[n]``, then numbered sources and their quotes."""
+    lines = [f"Note: {one_line(n)}" for n in text.notices]
+    if text.refused:
+        lines.append(f"No answer: {one_line(text.refusal_reason or NO_ANSWER)}")
+        return "\n".join(lines) + "\n"
+    if lines:
+        lines.append("")
+    body = []
+    for sentence in text.sentences:
+        piece = one_line(sentence.text) + "".join(f" [{n}]" for n in markers(sentence))
+        if not sentence.supported:
+            piece += f" {_flag(sentence)}"
+        body.append(piece)
+    lines.append(" ".join(body))
+    quotes = quotes_by_source(text)
+    if text.sources:
+        lines += ["", "Sources:"]
+        for source in text.sources:
+            lines.append(f"[{source.n}] {source_line(source)}")
+            lines += [f'    "{q}"' for q in quotes.get(source.n, [])]
+    return "\n".join(lines) + "\n"
+
+
+def _footnote_source(source: SourceRef) -> str:
+    title = escape_markdown(source.title) or "(untitled)"
+    about = ", ".join(
+        p
+        for p in (
+            escape_markdown(source.outlet),
+            source.published and source.published.date().isoformat(),
+        )
+        if p
+    )
+    url = safe_url(source.url)
+    heading = f"**{title}**" + (f", {about}" if about else "") + (f", <{url}>" if url else "")
+    return heading
+
+
+def render_markdown(text: CitedText) -> str:
+    """Markdown: sentences with footnote references ``[^n]``; each footnote quotes its spans."""
+    lines = [f"> **Note:** {escape_markdown(n)}" for n in text.notices]
+    if lines:
+        lines.append("")
+    if text.refused:
+        lines.append(f"**No answer:** {escape_markdown(text.refusal_reason or NO_ANSWER)}")
+        return "\n".join(lines) + "\n"
+    body = []
+    for sentence in text.sentences:
+        piece = escape_markdown(sentence.text) + "".join(f"[^{n}]" for n in markers(sentence))
+        if not sentence.supported:
+            piece += f" **{escape_markdown(UNSUPPORTED_MARK)}**"
+            if sentence.note:
+                piece += f" _{escape_markdown(sentence.note)}_"
+        body.append(piece)
+    lines.append(" ".join(body))
+    quotes = quotes_by_source(text)
+    if text.sources:
+        lines.append("")
+        for source in text.sources:
+            quoted = " ".join(f"“{escape_markdown(q)}”" for q in quotes.get(source.n, []))
+            lines.append(
+                f"[^{source.n}]: {_footnote_source(source)}" + (f": {quoted}" if quoted else "")
+            )
+    return "\n".join(lines) + "\n"

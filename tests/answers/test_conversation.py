@@ -1,0 +1,89 @@
+"""Follow-ups rewritten into standalone queries before retrieval."""
+
+from __future__ import annotations
+
+import pytest
+
+from briefbot import Briefbot
+from briefbot.answers import Answer, Answerer
+from briefbot.conversation import ExtractiveRewriter, History, needs_context
+from briefbot.settings import Settings
+from tests.answers.test_ask import HITS, ScriptedRetrieve
+from tests.fakes import FakeEmbedder
+
+FIRST = "How many engineers is North Korea sending to Russia?"
+
+
+def turn(question: str, standalone: str | None = None) -> Answer:
+    return Answer(question=question, standalone_query=standalone, mode="extractive")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what about the deminers?", "How many deminers is North Korea sending to Russia?"),
+        ("And the deminers?", "How many deminers is North Korea sending to Russia?"),
+        (
+            "How many did they send last year?",
+            "How many did they send last year? (North Korea, Russia)",
+        ),
+        ("Why?", "Why? (North Korea, Russia)"),
+    ],
+)
+def test_follow_ups_carry_the_previous_turn(question: str, expected: str) -> None:
+    assert ExtractiveRewriter().rewrite(question, [turn(FIRST)]) == expected
+
+
+def test_standalone_questions_are_left_alone() -> None:
+    question = "What did Sergei Lavrov discuss with Kim Jong Un in Pyongyang?"
+    assert not needs_context(question)
+    assert ExtractiveRewriter().rewrite(question, [turn(FIRST)]) == question
+
+
+def test_rewrite_builds_on_the_previous_standalone_query() -> None:
+    history = [
+        turn("what about the deminers?", "How many deminers is North Korea sending to Russia?")
+    ]
+    assert (
+        ExtractiveRewriter().rewrite("what about the soldiers?", history)
+        == "How many soldiers is North Korea sending to Russia?"
+    )
+
+
+def test_what_about_without_a_count_appends_the_focus() -> None:
+    history = [turn("Who did Sergei Lavrov meet in Pyongyang?")]
+    assert (
+        ExtractiveRewriter().rewrite("what about Kim Jong Un?", history)
+        == "Who did Sergei Lavrov meet in Pyongyang: what about Kim Jong Un?"
+    )
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def rewrite(self, question: str, history: History) -> str:
+        self.calls.append(question)
+        return "rewritten " + question
+
+
+def test_ask_retrieves_with_the_rewritten_query(settings: Settings) -> None:
+    retrieve = ScriptedRetrieve(HITS)
+    rewriter = Recording()
+    answerer = Answerer(retrieve, FakeEmbedder(), settings, rewriter=rewriter)  # type: ignore[arg-type]
+    first = answerer.ask(FIRST)
+    assert rewriter.calls == []  # no history, no rewrite
+    second = answerer.ask("what about the deminers?", history=[first])
+    assert rewriter.calls == ["what about the deminers?"]
+    assert retrieve.calls[-1][0] == "rewritten what about the deminers?"
+    assert second.question == "what about the deminers?"
+    assert second.standalone_query == "rewritten what about the deminers?"
+
+
+@pytest.mark.real_model
+def test_deminers_follow_up_on_the_seed_store(real_seed_bot: Briefbot) -> None:
+    first = real_seed_bot.ask(FIRST)
+    follow_up = real_seed_bot.ask("what about the deminers?", history=[first])
+    assert follow_up.standalone_query == "How many deminers is North Korea sending to Russia?"
+    assert not follow_up.refused
+    assert any("1,000" in s.text for s in follow_up.sentences)

@@ -1,0 +1,132 @@
+"""The extractive engine: verbatim quotes of the best sentences, verified, readably ordered."""
+
+from __future__ import annotations
+
+import pytest
+
+from briefbot.answers import Answer
+from briefbot.citations import Passage
+from briefbot.extractive import NOTHING_QUOTABLE, ExtractiveEngine, answer_type, focus_words
+from briefbot.settings import Settings
+from briefbot.verify import verify_sentences
+from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage
+from tests.fakes import FakeEmbedder
+
+
+@pytest.fixture
+def engine(settings: Settings) -> ExtractiveEngine:
+    return ExtractiveEngine(FakeEmbedder(), settings)
+
+
+def assert_exact(answer: Answer, passages: list[Passage]) -> None:
+    """Every citation quotes exactly the article text at its offsets."""
+    by_article = {p.article_id: p for p in passages}
+    for sentence in answer.sentences:
+        assert sentence.citations
+        for citation in sentence.citations:
+            p = by_article[citation.article_id]
+            assert citation.quote == p.text[citation.start - p.start : citation.end - p.start]
+            assert citation.quote == sentence.text
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many engineers is North Korea sending?", "number"),
+        ("When do the deminers arrive?", "date"),
+        ("Who met Kim Jong Un?", "person"),
+        ("Where are the engineers working?", "place"),
+        ("Why is North Korea involved?", "any"),
+    ],
+)
+def test_answer_type_from_wording(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+def test_focus_is_the_counted_thing() -> None:
+    assert focus_words("How many deminers is North Korea sending?") == ["deminer"]
+    assert focus_words("Who is sending deminers?") == []
+
+
+def test_number_question_quotes_the_sentence_with_the_figure(engine: ExtractiveEngine) -> None:
+    passages = [passage(1, WEATHER), passage(2, ENGINEERS + " " + DEMINERS)]
+    answer = engine.answer("How many engineers is North Korea sending to Russia?", passages)
+    assert not answer.refused
+    first = answer.sentences[0]
+    assert "5,000" in first.text
+    assert_exact(answer, passages)
+    assert all(s.supported and s.support_score == 1.0 for s in answer.sentences)
+    assert answer.mode == "extractive"
+
+
+def test_focus_picks_the_counted_thing_over_another_number(engine: ExtractiveEngine) -> None:
+    passages = [passage(1, ENGINEERS + " " + DEMINERS)]
+    answer = engine.answer("How many deminers will clear mines?", passages)
+    assert "1,000" in answer.sentences[0].text
+
+
+def test_quotes_pass_the_verifier_unchanged(engine: ExtractiveEngine, settings: Settings) -> None:
+    passages = [passage(1, ENGINEERS), passage(2, DEMINERS, offset=7)]
+    answer = engine.answer("What will the engineers and deminers do?", passages)
+    again = verify_sentences(answer.sentences, passages, FakeEmbedder(), settings)
+    assert [s.supported for s in again] == [True] * len(answer.sentences)
+    assert [s.citations for s in again] == [s.citations for s in answer.sentences]
+
+
+def test_near_duplicate_wire_copies_are_quoted_once(engine: ExtractiveEngine) -> None:
+    passages = [passage(1, ENGINEERS), passage(2, ENGINEERS, article="copy")]
+    answer = engine.answer("How many engineers is North Korea sending?", passages)
+    texts = [s.text for s in answer.sentences]
+    assert len(texts) == len(set(texts))
+    assert [s.n for s in answer.sources] == [1]
+
+
+def test_at_most_the_configured_number_of_sentences(settings: Settings) -> None:
+    settings = settings.model_copy(update={"answer_max_sentences": 1})
+    engine = ExtractiveEngine(FakeEmbedder(), settings)
+    answer = engine.answer(
+        "What do the engineers and deminers do?", [passage(1, ENGINEERS + " " + DEMINERS)]
+    )
+    assert len(answer.sentences) == 1
+
+
+def test_sentences_are_ordered_by_source_then_position(engine: ExtractiveEngine) -> None:
+    text = (
+        "The deminers clear mines near the border. The weather was mild. "
+        "Officials said the deminers clear mines quickly and the deminers clear mines daily."
+    )
+    passages = [passage(1, text)]
+    answer = engine.answer("Do the deminers clear mines?", passages)
+    starts = [s.citations[0].start for s in answer.sentences]
+    assert len(starts) >= 2
+    assert starts == sorted(starts)
+
+
+def test_conflicting_figures_from_two_sources_are_both_quoted(engine: ExtractiveEngine) -> None:
+    passages = [
+        passage(1, "North Korea is sending 5,000 engineers to Russia, Yonhap reported."),
+        passage(2, "North Korea is sending 8,000 engineers to Russia, Reuters reported."),
+    ]
+    answer = engine.answer("How many engineers is North Korea sending to Russia?", passages)
+    quoted = " ".join(s.text for s in answer.sentences)
+    assert "5,000" in quoted and "8,000" in quoted
+    assert {c.article_id for s in answer.sentences for c in s.citations} == {
+        "article1",
+        "article2",
+    }
+
+
+def test_streams_each_sentence(engine: ExtractiveEngine) -> None:
+    streamed: list[str] = []
+    answer = engine.answer(
+        "How many engineers is North Korea sending?",
+        [passage(1, ENGINEERS)],
+        on_text=streamed.append,
+    )
+    assert [s.strip() for s in streamed] == [s.text for s in answer.sentences]
+
+
+def test_nothing_to_quote_is_a_refusal(engine: ExtractiveEngine) -> None:
+    answer = engine.answer("Anything?", [passage(1, "Too short.")])
+    assert answer.refused and answer.refusal_reason == NOTHING_QUOTABLE
+    assert answer.sentences == []

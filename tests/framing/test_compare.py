@@ -1,0 +1,184 @@
+"""``Briefbot.compare`` end to end over a store with the fake embedder (and the seed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from briefbot import Briefbot
+from briefbot.errors import ConfigError, EmptyScopeError, NotFoundError
+from briefbot.framing.report import FramingReport
+from briefbot.models import Article, article_id_for
+
+
+def make_article(text: str, source: str, title: str) -> Article:
+    return Article(
+        id=article_id_for(text), key=f"test:{source}", title=title, source=source, text=text
+    )
+
+
+def assert_every_citation_is_a_slice(bot: Briefbot, report: FramingReport) -> None:
+    citations = report.citations()
+    assert citations
+    numbers = {s.n: s.article_id for s in report.sources}
+    texts: dict[str, str] = {}
+    for c in citations:
+        text = texts.setdefault(c.article_id, bot.article(c.article_id).text)
+        assert text[c.start : c.end] == c.quote
+        assert numbers[c.n] == c.article_id
+
+
+def test_seed_article_both_readings(seed_bot: Briefbot) -> None:
+    (article,) = seed_bot.articles()
+    report = seed_bot.compare([article.id])
+    (reading,) = report.articles
+    speakers = {s.name for claim in reading.critical.claims for s in claim.speakers}
+    assert {
+        "South Korea’s Yonhap news agency",
+        "the National Intelligence Service",
+        "The Russian Foreign Ministry",
+        "Lavrov",
+        "Pyongyang",
+        "its own state media",
+    } <= speakers
+    state_media = [
+        s
+        for claim in reading.critical.claims
+        for s in claim.speakers
+        if s.source_type == "state_media"
+    ]
+    assert (state_media and "Pyongyang" in state_media[0].citation.quote) or any(
+        "Pyongyang" in c.citation.quote for c in reading.critical.claims if state_media
+    )
+    hedges = {h.text for h in reading.critical.hedges}
+    assert {"reportedly", "is expected to", "could"} <= hedges
+    loaded = {t.text: t for t in reading.critical.loaded_terms}
+    assert {"special military operation", "mercenaries", "orchestrated"} <= set(loaded)
+    assert loaded["special military operation"].neutral == "war/invasion"
+    assert reading.critical.evaluative
+    assert any(not c.attributed for c in reading.critical.claims)
+    neutral = reading.neutral.text
+    assert "special military operation" not in neutral and "mercenaries" not in neutral
+    assert all(len(s.citations) == 1 for s in reading.neutral.sentences)
+    assert report.comparison is None
+    assert any("only one article" in n for n in report.notices)
+    assert any("corroboration not checked" in n for n in report.notices)
+    assert_every_citation_is_a_slice(seed_bot, report)
+    assert all(c.chunk_id.startswith(article.id) for c in report.citations())
+    json.dumps(report.to_dict())
+
+
+@pytest.mark.real_model
+def test_seed_article_with_real_embedder(real_seed_bot: Briefbot) -> None:
+    (article,) = real_seed_bot.articles()
+    report = real_seed_bot.compare([article.id])
+    assert_every_citation_is_a_slice(real_seed_bot, report)
+    assert report.articles[0].neutral.sentences
+
+
+def test_unknown_id_is_not_found(seed_bot: Briefbot) -> None:
+    with pytest.raises(NotFoundError, match="nope"):
+        seed_bot.compare(["nope"])
+
+
+def test_nothing_to_compare_and_ambiguous_scope(seed_bot: Briefbot) -> None:
+    with pytest.raises(EmptyScopeError):
+        seed_bot.compare()
+    with pytest.raises(ConfigError, match="not both"):
+        seed_bot.compare(["x"], query="troops")
+
+
+def test_query_far_from_everything_is_an_empty_scope(seed_bot: Briefbot) -> None:
+    with pytest.raises(EmptyScopeError, match="no article is near"):
+        seed_bot.compare(query="zzzz qqqq")
+
+
+def test_query_finding_one_article_gives_per_article_report_with_note(seed_bot: Briefbot) -> None:
+    report = seed_bot.compare(query="North Korea troops Russia engineers")
+    assert len(report.articles) == 1
+    assert report.comparison is None
+    assert any("only one article found near the query" in n for n in report.notices)
+
+
+def test_article_with_no_claims(bot: Briefbot) -> None:
+    article = make_article("Live updates. Photos: Reuters.", "Wire", "Live")
+    bot.ingest_articles([article])
+    report = bot.compare([article.id])
+    critical = report.articles[0].critical
+    assert critical.claims == []
+    assert any("no claims found" in n for n in critical.notes)
+    assert report.articles[0].neutral.sentences == []
+
+
+LEFT = (
+    "North Korea has sent 5,000 engineers to Russia, South Korean intelligence said.\n\n"
+    "The regime's thugs slammed the so-called sanctions, calling them a provocation.\n\n"
+    "Ukrainian officials said the troops were seen near the border."
+)
+RIGHT = (
+    "North Korea has sent 5,000 engineers to Russia, South Korean intelligence said on "
+    "Tuesday.\n\nThe engineers will repair bridges and roads, according to the Russian "
+    "Defence Ministry.\n\nMarkets in Seoul closed higher on Friday after a quiet session."
+)
+
+
+def test_two_article_comparison_end_to_end(bot: Briefbot) -> None:
+    left = make_article(LEFT, "Left Daily", "Engineers sent")
+    right = make_article(RIGHT, "Right Post", "Engineers to Russia")
+    bot.ingest_articles([left, right])
+    report = bot.compare([left.id, right.id])
+    comparison = report.comparison
+    assert comparison is not None
+    shared = [f for f in comparison.facts if f.coverage == "all"]
+    assert len(shared) == 1
+    assert {c.outlet for c in shared[0].cells} == {"Left Daily", "Right Post"}
+    assert all("5,000 engineers" in c.citation.quote for c in shared[0].cells)
+    assert comparison.coverage_counts()["one"] == 4
+    profiles = {p.outlet: p for p in comparison.outlets}
+    assert {t.text for t in profiles["Left Daily"].loaded_terms} >= {"regime", "thugs", "slammed"}
+    assert not profiles["Right Post"].loaded_terms
+    assert profiles["Left Daily"].tone.loaded_per_1000_words > 0
+    omitted = {
+        cell.citation.quote
+        for omission in profiles["Left Daily"].omits
+        for cell in omission.reported_by
+    }
+    assert any("Russian Defence Ministry" in q for q in omitted)
+    assert all(
+        cell.article_id == right.id for o in profiles["Left Daily"].omits for cell in o.reported_by
+    )
+    quoted = {s.name for s in profiles["Right Post"].quoted}
+    assert {"South Korean intelligence", "the Russian Defence Ministry"} <= quoted
+    first_claim = report.articles[0].critical.claims[0]
+    assert first_claim.corroboration_checked
+    assert first_claim.corroborations[0].citation.article_id == right.id
+    assert comparison.chart["facet"]
+    rows = (
+        comparison.chart["datasets"] if "datasets" in comparison.chart else comparison.chart["data"]
+    )
+    assert "Left Daily" in json.dumps(rows)
+    assert_every_citation_is_a_slice(bot, report)
+    json.dumps(report.to_dict())
+
+
+def test_cli_json_and_escaped_tables(bot: Briefbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefbot.cli import app
+    from briefbot.cli import framing as framing_cli
+
+    marked = make_article(LEFT.replace("thugs", "[red]thugs[/red]"), "Left [b]Daily", "T [x]")
+    right = make_article(RIGHT, "Right Post", "Engineers to Russia")
+    bot.ingest_articles([marked, right])
+    monkeypatch.setattr(framing_cli, "open_bot", lambda store=None: bot)
+    runner = CliRunner()
+    result = runner.invoke(app, ["compare", marked.id, right.id, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["comparison"]["facts"]
+    result = runner.invoke(app, ["compare", marked.id, right.id], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[red]thugs[/red]" in result.output
+    assert "Left [b]Daily" in result.output
+    result = runner.invoke(app, ["compare", "missing-id"])
+    assert result.exit_code == 1

@@ -1,0 +1,191 @@
+"""The analyzer's lexical rules: attribution, hedges, loaded terms, evaluative voice, parties."""
+
+from __future__ import annotations
+
+import pytest
+
+from briefbot.framing.analyzer import Citer, analyze_text, critical_reading
+from briefbot.framing.attribution import find_attributions
+from briefbot.framing.lexicons import Lexicon, load_lexicon
+from briefbot.framing.loaded import find_loaded, neutralise
+from briefbot.framing.neutral import neutral_reading
+from briefbot.models import Article
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+def speakers(sentence: str, lexicon: Lexicon) -> list[tuple[str, str]]:
+    return [
+        (sentence[f.speaker_start : f.speaker_end], f.source_type)
+        for f in find_attributions(sentence, tuple(lexicon.verbs))
+    ]
+
+
+SEED_ATTRIBUTIONS = [
+    (
+        "According to South Korea’s Yonhap news agency, citing data from the National "
+        "Intelligence Service, Pyongyang is sending approximately 5,000 engineers.",
+        [
+            ("South Korea’s Yonhap news agency", "media"),
+            ("the National Intelligence Service", "intelligence"),
+        ],
+    ),
+    (
+        "The Russian Foreign Ministry emphasized that North Korea’s military had played a "
+        "pivotal role, a claim that has been echoed by Pyongyang in its own state media.",
+        [
+            ("The Russian Foreign Ministry", "official"),
+            ("Pyongyang", "person_or_group"),
+            ("its own state media", "state_media"),
+        ],
+    ),
+    (
+        "During their discussions, Lavrov expressed gratitude for North Korea’s support.",
+        [("Lavrov", "person_or_group")],
+    ),
+    (
+        "This collaboration has been framed by Russian officials as a mutual effort.",
+        [("Russian officials", "official")],
+    ),
+    (
+        "The scale of the deployment, which South Korea claims could reach up to 10,000 troops.",
+        [("South Korea", "person_or_group")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), SEED_ATTRIBUTIONS)
+def test_seed_attributions(
+    sentence: str, expected: list[tuple[str, str]], lexicon: Lexicon
+) -> None:
+    assert speakers(sentence, lexicon) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ('"We will not back down," said Maria Lopez, a union leader.', ["Maria Lopez"]),
+        ("Police told reporters the road was closed.", ["Police"]),
+        ("Officials have repeatedly denied the report.", ["Officials"]),
+        ("The figures, according to the World Bank, were revised.", ["the World Bank"]),
+        ("Xinhua, the state news agency, reported the visit.", ["Xinhua", "state news agency"]),
+        ("Pyongyang is sending approximately 5,000 engineers to Russia.", []),
+        ("This claims nothing about anyone.", []),
+    ],
+)
+def test_attribution_patterns(sentence: str, expected: list[str], lexicon: Lexicon) -> None:
+    assert [name for name, _ in speakers(sentence, lexicon)] == expected
+
+
+def test_state_media_with_a_name(lexicon: Lexicon) -> None:
+    sentence = "The launch was reported by state media KCNA on Friday."
+    found = speakers(sentence, lexicon)
+    assert ("state media KCNA", "state_media") in found
+
+
+def hedges(text: str, lexicon: Lexicon) -> list[str]:
+    return [text[m.start : m.end] for m in lexicon.hedge_matcher.find(text)]
+
+
+def test_hedges(lexicon: Lexicon) -> None:
+    assert hedges("North Korea has reportedly begun deploying troops.", lexicon) == ["reportedly"]
+    assert hedges("The effort is expected to be complemented.", lexicon) == ["is expected to"]
+    assert hedges("Which could reach up to 10,000 troops.", lexicon) == ["could", "up to"]
+    assert hedges("The talks resume in May in Geneva.", lexicon) == []
+    assert hedges("Troops crossed the border on Friday.", lexicon) == []
+
+
+def test_loaded_terms_with_neutral_alternatives(lexicon: Lexicon) -> None:
+    sentence = (
+        "Infrastructure damaged in Russia’s special military operation zone, pushing back "
+        "foreign mercenaries in a carefully orchestrated effort."
+    )
+    found = {
+        sentence[m.match.start : m.match.end]: m.match.term for m in find_loaded(sentence, lexicon)
+    }
+    assert set(found) == {"special military operation", "mercenaries", "orchestrated"}
+    assert found["special military operation"].kind == "euphemism"
+    assert found["special military operation"].neutral.startswith("war")
+    assert found["mercenaries"].neutral == "fighters"
+    assert found["orchestrated"].neutral == "organised"
+
+
+def test_loaded_term_inside_a_quotation_is_the_speakers(lexicon: Lexicon) -> None:
+    sentence = 'The minister called them "thugs" and the thugs left.'
+    flags = [
+        (sentence[m.match.start : m.match.end], m.in_quote) for m in find_loaded(sentence, lexicon)
+    ]
+    assert flags == [("thugs", True), ("thugs", False)]
+
+
+def test_neutralise_keeps_quotes_and_inflects(lexicon: Lexicon) -> None:
+    sentence = 'The senator slammed the so-called reform, calling it "a power grab".'
+    text, replaced = neutralise(sentence, find_loaded(sentence, lexicon))
+    assert text == 'The senator criticised the reform, calling it "a power grab".'
+    assert replaced == [("slammed", "criticised"), ("so-called", "")]
+    for word, expected in [("slams", "criticises"), ("slamming", "criticising")]:
+        sentence = f"The senator is {word} it."
+        assert (
+            neutralise(sentence, find_loaded(sentence, lexicon))[0]
+            == f"The senator is {expected} it."
+        )
+
+
+def _article(text: str) -> Article:
+    return Article(id="a1", key="k", title="t", source="Daily", text=text)
+
+
+TEXT = (
+    "Officials said the bridge reopened on Monday. "
+    "The reckless regime has shown a shocking disregard for its people. "
+    "Engineers from Acme Corp repaired the span, according to the city council. "
+    "Residents of Riverside Heights waited for hours while Mayor Jane Doe stayed silent."
+)
+
+
+def test_critical_reading_marks_attribution_and_evaluative_voice(lexicon: Lexicon) -> None:
+    article = _article(TEXT)
+    reading, tone = critical_reading(analyze_text(article.text, lexicon), Citer(article, 1, []))
+    labels = [c.attribution_label for c in reading.claims]
+    assert labels == ["Officials", "unattributed", "the city council", "unattributed"]
+    assert [e.citation.quote for e in reading.evaluative] == [
+        "The reckless regime has shown a shocking disregard for its people."
+    ]
+    assert {t.text for t in reading.loaded_terms} >= {"reckless", "regime"}
+    parties = {p.name for p in reading.unquoted_parties}
+    assert parties == {"Acme Corp", "Riverside Heights", "Mayor Jane Doe"}
+    assert tone.sentences == 4
+    assert 0 < tone.evaluative_share < 1
+    for citation in [c.citation for c in reading.claims] + [
+        p.citation for p in reading.unquoted_parties
+    ]:
+        assert article.text[citation.start : citation.end] == citation.quote
+
+
+def test_neutral_reading_drops_the_writers_voice_and_cites_every_sentence(lexicon: Lexicon) -> None:
+    article = _article(TEXT)
+    reading = neutral_reading(analyze_text(article.text, lexicon), Citer(article, 1, []))
+    assert len(reading.sentences) == 3
+    assert [d.citation.quote for d in reading.dropped] == [
+        "The reckless regime has shown a shocking disregard for its people."
+    ]
+    for sentence in reading.sentences:
+        (citation,) = sentence.citations
+        assert article.text[citation.start : citation.end] == citation.quote
+    assert "attributed to Officials" in (reading.sentences[0].note or "")
+    assert "unattributed" in (reading.sentences[2].note or "")
+
+
+def test_article_without_claims_is_reported_not_a_crash(lexicon: Lexicon) -> None:
+    article = _article("Live updates. Photos: Reuters.")
+    analysis = analyze_text(article.text, lexicon)
+    reading, tone = critical_reading(analysis, Citer(article, 1, []))
+    assert reading.claims == []
+    assert any("no claims found" in note for note in reading.notes)
+    neutral = neutral_reading(analysis, Citer(article, 1, []))
+    assert neutral.sentences == []
+    assert neutral.notes
+    assert tone.attributed_share == 0.0

@@ -1,0 +1,99 @@
+"""``doctor``: each kind of damage is found, and ``repair`` restores the undamaged store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from briefbot import Briefbot
+from briefbot.bm25 import fingerprint
+from briefbot.doctor import bm25_cache_fingerprint, diagnose, repair
+from tests.hardening.corpus import article_records, write_jsonl
+
+
+def snapshot(bot: Briefbot) -> dict[str, Any]:
+    chunks = sorted((c.id, c.text, c.start, c.end) for c in bot.store.iter_chunks())
+    articles = sorted((a.id, a.chunk_count, a.title) for a in bot.store.list_articles())
+    return {"chunks": chunks, "articles": articles}
+
+
+@pytest.fixture
+def filled(bot: Briefbot, tmp_path: Path) -> Briefbot:
+    source = write_jsonl(tmp_path / "news.jsonl", article_records(12))
+    report = bot.ingest([source])
+    assert len(report.added) == 12
+    return bot
+
+
+def checks(bot: Briefbot) -> set[str]:
+    return {f.check for f in diagnose(bot).findings}
+
+
+def test_fresh_store_is_healthy(filled: Briefbot) -> None:
+    health = diagnose(filled)
+    assert health.ok, health.findings
+    assert health.articles == 12
+    assert health.chunks == filled.store.count_chunks() > 12
+
+
+def test_orphan_chunks_are_found_and_deleted(filled: Briefbot) -> None:
+    before = snapshot(filled)
+    victim = filled.store.list_articles()[0].id
+    filled.store.articles.delete(ids=[victim])  # as if killed between record and chunks
+    expected = {c[0] for c in before["chunks"] if c[0].startswith(victim)}
+    health = diagnose(filled)
+    orphan = next(f for f in health.findings if f.check == "orphan-chunks")
+    assert set(orphan.ids) == expected
+    repaired = repair(filled)
+    assert repaired.ok, repaired.findings
+    assert any("deleted" in r for r in repaired.repairs)
+    assert not any(c.article_id == victim for c in filled.store.iter_chunks())
+
+
+def test_missing_chunks_are_rebuilt_from_the_article_text(filled: Briefbot) -> None:
+    before = snapshot(filled)
+    victim = filled.store.list_articles()[3]
+    chunk_ids = [c.id for c in filled.store.chunks_of(victim.id)]
+    filled.store.delete_chunks(chunk_ids[1:])
+    assert checks(filled) >= {"chunk-count", "bm25"}
+    repaired = repair(filled)
+    assert repaired.ok, repaired.findings
+    assert snapshot(filled) == before
+
+
+def test_offsets_that_do_not_slice_back_are_found_and_rebuilt(filled: Briefbot) -> None:
+    before = snapshot(filled)
+    chunk = next(filled.store.iter_chunks())
+    vector = filled.store.chunk_embeddings([chunk.id])[chunk.id]
+    filled.store.chunks.update(
+        ids=[chunk.id], documents=["tampered " + chunk.text], embeddings=[vector]
+    )
+    found = next(f for f in diagnose(filled).findings if f.check == "offsets")
+    assert found.ids == [chunk.article_id]
+    assert repair(filled).ok
+    assert snapshot(filled) == before
+
+
+def test_stale_bm25_cache_is_found_and_rebuilt(filled: Briefbot, tmp_path: Path) -> None:
+    cache = filled.bm25.cache_dir
+    assert cache is not None
+    (cache / "chunks.json").write_text('{"fingerprint": "stale"}', encoding="utf-8")
+    assert checks(filled) == {"bm25"}
+    reopened = Briefbot.open(settings=filled.settings, embedder=filled.embedder)
+    assert repair(reopened).ok
+    wanted = fingerprint(c.id for c in filled.store.iter_chunks())
+    assert bm25_cache_fingerprint(cache) == wanted
+
+
+def test_embedder_dimension_mismatch_is_reported_not_repaired(filled: Briefbot) -> None:
+    class Wider:
+        name = filled.embedder.name
+        dimension = filled.embedder.dimension * 2
+
+    filled.embedder = Wider()  # type: ignore[assignment]
+    health = repair(filled)
+    embedder = [f for f in health.findings if f.check == "embedder"]
+    assert embedder and not any(f.repairable for f in embedder)
+    assert any("not repaired" in r for r in health.repairs)

@@ -1,0 +1,41 @@
+"""Brief page: a cited paragraph on chosen articles or a topic, with sources and export."""
+
+from __future__ import annotations
+
+from briefbot import Briefbot
+from briefbot.render import render_markdown
+from tests.ui.conftest import AppFactory
+
+
+def test_brief_of_a_chosen_article(seed_bot: Briefbot, make_app: AppFactory) -> None:
+    (seed,) = seed_bot.articles()
+    at = make_app(seed_bot).switch_page("pages/brief.py").run()
+    at.multiselect(key="brief_articles").select(seed.id)
+    at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
+
+    assert not at.exception
+    brief = at.session_state["brief_result"]
+    assert brief.sentences and all(s.citations for s in brief.sentences)
+    paragraph = next(m.value for m in at.markdown if "\\[1\\]" in m.value)
+    assert "North Korea" in paragraph
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("\\[1\\]") for label in labels)
+    assert at.code[0].value == render_markdown(brief).rstrip("\n")
+
+
+def test_brief_needs_a_scope(seed_bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(seed_bot).switch_page("pages/brief.py").run()
+    at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
+    assert "Pick at least one article" in at.warning[0].value
+    assert "brief_result" not in at.session_state
+
+
+def test_topic_that_finds_nothing_says_so(seed_bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(seed_bot).switch_page("pages/brief.py").run()
+    at.radio(key="brief_scope").set_value("A topic")
+    at.text_input(key="brief_topic").input("zzzz qqqq xxxx")
+    at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
+
+    assert not at.exception
+    assert at.error, "an empty scope is an error message, never an empty brief"
+    assert at.session_state["brief_result"] is None

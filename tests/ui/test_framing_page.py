@@ -1,0 +1,77 @@
+"""Framing page: both readings of one article, and a comparison of three outlets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from briefbot import Briefbot
+from briefbot.framing.report import FramingReport
+from tests.ui.conftest import AppFactory
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SUBMIT = "FormSubmitter:framing_form-Analyse the framing"
+
+
+@pytest.fixture
+def story_bot(seed_bot: Briefbot) -> Briefbot:
+    """The seed article and two other outlets' versions of the same story."""
+    assert len(seed_bot.ingest([FIXTURES]).added) == 2
+    return seed_bot
+
+
+def test_one_article_shows_both_readings(seed_bot: Briefbot, make_app: AppFactory) -> None:
+    (seed,) = seed_bot.articles()
+    at = make_app(seed_bot).switch_page("pages/framing.py").run()
+    at.multiselect(key="framing_articles").select(seed.id)
+    at.button(key=SUBMIT).click().run()
+
+    assert not at.exception
+    report: FramingReport = at.session_state["framing_result"]
+    assert report.comparison is None
+    assert [s.value for s in at.subheader] == ["Neutral reading", "Critical reading"]
+    assert any("no cross-outlet comparison" in i.value.replace("\\", "") for i in at.info)
+
+    labels = [e.label.replace("\\", "") for e in at.expander]
+    assert any(label.startswith("**South Korea’s Yonhap news agency") for label in labels)
+    assert any(label.startswith("**special military operation → war/invasion**") for label in labels)
+    assert any(label.startswith("**reportedly**") for label in labels)
+
+    hedge = next(e for e in at.expander if e.label.replace("\\", "").startswith("**reportedly**"))
+    quote = next(h for h in report.articles[0].critical.hedges if h.text == "reportedly")
+    assert f"**{quote.citation.quote}**" in hedge.markdown[-1].value.replace("\\", "")
+
+
+def test_three_outlets_are_compared(story_bot: Briefbot, make_app: AppFactory) -> None:
+    ids = [a.id for a in story_bot.articles()]
+    at = make_app(story_bot).switch_page("pages/framing.py").run()
+    at.multiselect(key="framing_articles").set_value(ids)
+    at.button(key=SUBMIT).click().run()
+
+    assert not at.exception
+    report: FramingReport = at.session_state["framing_result"]
+    assert report.comparison is not None and len(report.comparison.outlets) == 3
+    assert at.subheader[0].value == "Across outlets"
+    assert len(at.tabs) == 3
+    table = at.dataframe[0].value
+    assert set(table["Outlet"]) == {"Harbour Wire", "Evening Tribune", "unknown outlet"}
+    tribune = table[table["Outlet"] == "Evening Tribune"].iloc[0]
+    assert "dictatorship" in tribune["Loaded terms"]
+    assert at.get("vega_lite_chart"), "the loaded-term and tone chart is drawn"
+
+    facts = [e for e in at.expander if e.label.startswith("**Fact ")]
+    assert len(facts) == len(report.comparison.facts)
+    shared = next(e for e in facts if " all: " in e.label)
+    assert {m.value.split("_:")[0].strip("_") for m in shared.markdown} == {
+        "Harbour Wire",
+        "Evening Tribune",
+        "unknown outlet",
+    }
+
+
+def test_topic_with_nothing_near_is_an_error(seed_bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(seed_bot).switch_page("pages/framing.py").run()
+    at.radio(key="framing_scope").set_value("Articles near a topic")
+    at.button(key=SUBMIT).click().run()
+    assert "Pick at least one article" in at.warning[0].value

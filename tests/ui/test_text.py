@@ -1,0 +1,148 @@
+"""Pure formatting of the app: escaping, quote context, labels and the Markdown export."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from pydantic import SecretStr
+
+from briefbot import Settings
+from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
+from briefbot.ui import text as fmt
+
+PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+
+
+def render(markdown: str) -> str:
+    return PARSER.render(markdown)
+
+
+def visible_text(rendered: str) -> str:
+    return html.unescape(re.sub(r"</?p>", "", rendered)).strip()
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200))
+def test_escaped_inline_text_renders_as_exactly_itself(text: str) -> None:
+    rendered = render(fmt.md_escape_inline(text))
+    tags = set(re.findall(r"<(/?\w+)", rendered))
+    assert tags <= {"p", "/p"}
+    assert visible_text(rendered) == re.sub(r"\s+", " ", fmt.clean(text)).strip()
+
+
+def test_hostile_markup_stays_literal() -> None:
+    hostile = "[click](http://evil) <script>alert(1)</script> ![x](y) **b** `c` # h\n> q"
+    rendered = render(fmt.md_escape(hostile))
+    assert "<a" not in rendered and "<script" not in rendered and "<img" not in rendered
+    assert "<strong>" not in rendered and "<code>" not in rendered and "<h1>" not in rendered
+    assert "[click](http://evil)" in rendered
+    assert "&lt;script&gt;" in rendered
+
+
+def test_paragraphs_are_kept_and_lines_joined() -> None:
+    text = "First line\nsame paragraph.\n\n\n  Second paragraph.  \n"
+    assert fmt.md_escape(text) == "First line same paragraph\\.\n\nSecond paragraph\\."
+
+
+def test_control_characters_are_dropped() -> None:
+    assert fmt.clean("a\x1b[31mb\x00c\nd\te") == "a[31mbc\nd\te"
+
+
+def test_quote_context_is_the_paragraph_around_the_span() -> None:
+    text = "Intro paragraph.\n\nBefore the quote. THE QUOTE. After it.\n\nNext paragraph."
+    start = text.index("THE QUOTE")
+    context = fmt.quote_context(text, start, start + len("THE QUOTE."))
+    assert context == fmt.QuoteContext("Before the quote. ", "THE QUOTE.", " After it.")
+    assert fmt.context_markdown(context) == "Before the quote\\. **THE QUOTE\\.** After it\\."
+
+
+def test_quote_context_trims_long_paragraphs_at_word_boundaries() -> None:
+    words = " ".join(f"w{i}" for i in range(400))
+    text = f"{words} QUOTE {words}"
+    start = text.index("QUOTE")
+    context = fmt.quote_context(text, start, start + 5, max_side=50)
+    assert context.quote == "QUOTE"
+    assert context.before.startswith("…") and len(context.before) <= 52
+    assert context.after.endswith("…") and len(context.after) <= 52
+    assert text[start - len(context.before) + 1 : start] == context.before[1:]
+
+
+def test_bold_quote_survives_punctuation_at_its_edges() -> None:
+    context = fmt.QuoteContext("He said", "“5,000 engineers”", "(reportedly).")
+    rendered = render(fmt.context_markdown(context))
+    assert "<strong>“5,000 engineers”</strong>" in rendered
+
+
+def test_safe_url_keeps_only_web_links() -> None:
+    assert fmt.safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    assert fmt.safe_url("javascript:alert(1)") is None
+    assert fmt.safe_url("data:text/html,<b>") is None
+    assert fmt.safe_url("file:///etc/passwd") is None
+    assert fmt.safe_url(None) is None
+
+
+def test_engine_label_names_model_and_server_never_the_key() -> None:
+    offline = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert fmt.engine_label(offline).startswith("Extractive")
+    llm = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        openai_api_key=SecretStr("sk-very-secret"),
+        openai_base_url="http://127.0.0.1:8080/v1",
+        llm_model="smollm2",
+    )
+    label = fmt.engine_label(llm)
+    assert label == "LLM: smollm2 at http://127.0.0.1:8080/v1"
+    assert "sk-very-secret" not in label
+
+
+def test_search_filters_cover_whole_days() -> None:
+    filters = fmt.search_filters(["Yonhap"], date(2024, 11, 1), date(2024, 11, 3))
+    assert filters.since == datetime(2024, 11, 1, tzinfo=UTC)
+    assert filters.until is not None and filters.until.date() == date(2024, 11, 3)
+    assert filters.until.hour == 23
+    assert fmt.describe_filters(filters) == "outlets Yonhap; published 2024-11-01 to 2024-11-03"
+    assert fmt.search_filters().is_empty()
+    assert fmt.describe_filters(fmt.search_filters()) == "all articles"
+
+
+def _cited() -> CitedText:
+    quote = "Pyongyang is sending approximately 5,000 engineers."
+    cite = Citation(n=1, article_id="a1", chunk_id="a1:0000", start=10, end=61, quote=quote)
+    return CitedText(
+        mode="extractive",
+        sentences=[
+            CitedSentence(
+                text="Pyongyang is sending 5,000 engineers.", citations=[cite], supported=True
+            ),
+            CitedSentence(text="They arrived in May.", citations=[cite], supported=False),
+        ],
+        sources=[
+            SourceRef(
+                n=1,
+                article_id="a1",
+                title="Troops [sic]",
+                outlet="Yonhap",
+                published=datetime(2024, 11, 2, tzinfo=UTC),
+                url="https://y.example/1",
+            )
+        ],
+    )
+
+
+def test_cited_markdown_marks_unsupported_sentences() -> None:
+    markdown = fmt.cited_markdown(_cited())
+    assert markdown == (
+        "Pyongyang is sending 5\\,000 engineers\\. \\[1\\] "
+        f"{fmt.UNSUPPORTED_BADGE} They arrived in May\\. \\[1\\]"
+    )
+
+
+def test_citation_label_is_escaped_and_shortened() -> None:
+    cited = _cited()
+    citation = cited.sentences[0].citations[0]
+    label = fmt.citation_label(citation, cited.sources[0], width=20)
+    assert label.startswith("\\[1\\] “Pyongyang is sending…” — Troops \\[sic\\]")
