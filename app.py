@@ -39,18 +39,16 @@ with st.sidebar:
     st.markdown("**Engine**")
     st.caption(fmt.md_escape_inline(fmt.engine_label(bot.settings)))
     st.markdown("**Store**")
-    st.caption(
-        fmt.md_escape_inline(
-            f"{bot.settings.store_location} · {bot.store.count_articles()} articles"
-        )
-    )
+    count = bot.store.count_articles()
+    store = f"{bot.settings.store_location} · {count} article{'s' if count != 1 else ''}"
+    st.caption(fmt.md_escape_inline(store))
 
 page = st.navigation(
     [
-        st.Page("pages/chat.py", title="Chat", icon=":material/forum:", default=True),
-        st.Page("pages/brief.py", title="Brief", icon=":material/summarize:"),
-        st.Page("pages/framing.py", title="Framing", icon=":material/compare:"),
-        st.Page("pages/library.py", title="Library", icon=":material/library_books:"),
+        st.Page("app_pages/chat.py", title="Chat", icon=":material/forum:", default=True),
+        st.Page("app_pages/brief.py", title="Brief", icon=":material/summarize:"),
+        st.Page("app_pages/framing.py", title="Framing", icon=":material/compare:"),
+        st.Page("app_pages/library.py", title="Library", icon=":material/library_books:"),
     ],
     position="top",
 )

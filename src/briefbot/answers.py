@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import Field
 
 from briefbot.citations import CitedText, Passage
+from briefbot.conversation import ExtractiveRewriter
 from briefbot.embedders import Embedder
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.models import Hit, SearchFilters
@@ -133,7 +134,6 @@ class Answerer:
         engine: AnswerEngine | None = None,
         rewriter: QueryRewriter | None = None,
     ) -> None:
-        from briefbot.conversation import ExtractiveRewriter
         from briefbot.extractive import ExtractiveEngine
 
         self.retrieve = retrieve
@@ -141,7 +141,7 @@ class Answerer:
         self.settings = settings
         self.extractive: AnswerEngine = ExtractiveEngine(embedder, settings)
         self._engine = engine
-        self.rewriter: QueryRewriter = rewriter or ExtractiveRewriter()
+        self._rewriter = rewriter
 
     @property
     def engine(self) -> AnswerEngine:
@@ -154,6 +154,18 @@ class Answerer:
             else:
                 self._engine = self.extractive
         return self._engine
+
+    @property
+    def rewriter(self) -> QueryRewriter:
+        """Follow-up rewriting: the one given, else the LLM's if configured, else offline."""
+        if self._rewriter is None:
+            if self.settings.llm_configured:
+                from briefbot.llm_engine import create_llm_rewriter
+
+                self._rewriter = create_llm_rewriter(self.settings)
+            else:
+                self._rewriter = ExtractiveRewriter()
+        return self._rewriter
 
     @property
     def _engine_name(self) -> str:
@@ -170,8 +182,8 @@ class Answerer:
     ) -> Answer:
         question = question.strip()
         if not question:
-            raise BriefbotError('the question is empty; ask something, e.g. `briefbot ask "Who?"`')
-        query = self.rewriter.rewrite(question, history) if history else question
+            raise BriefbotError("the question is empty: ask something, e.g. 'Who said what?'")
+        query, notices = self._standalone(question, history)
         standalone = query if query != question else None
         retrieval = self.retrieve(query, self.settings.top_k, filters)
         if not retrieval.relevant:
@@ -183,11 +195,34 @@ class Answerer:
                 refusal_reason=not_relevant_reason(
                     query, retrieval, filters, self.settings.relevance_floor
                 ),
+                notices=notices,
             )
         passages = passages_from_hits(retrieval.hits)
         answer = self._answer(query, passages, on_text)
         answer = renumber_sources(answer, passages)
-        return answer.model_copy(update={"question": question, "standalone_query": standalone})
+        return answer.model_copy(
+            update={
+                "question": question,
+                "standalone_query": standalone,
+                "notices": [*notices, *answer.notices],
+            }
+        )
+
+    def _standalone(self, question: str, history: History | None) -> tuple[str, list[str]]:
+        """The follow-up made standalone; the offline rewrite (with a notice) if the LLM fails."""
+        if not history:
+            return question, []
+        try:
+            return self.rewriter.rewrite(question, history), []
+        except LLMError as exc:
+            if isinstance(self.rewriter, ExtractiveRewriter):
+                raise
+            log.warning("LLM query rewrite failed, rewriting offline: %s", exc)
+            notice = (
+                f"The language model could not rewrite the follow-up ({exc}); "
+                "it was rewritten offline instead."
+            )
+            return ExtractiveRewriter().rewrite(question, history), [notice]
 
     def _answer(
         self, query: str, passages: Sequence[Passage], on_text: TextCallback | None

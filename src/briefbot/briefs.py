@@ -3,8 +3,9 @@
 A brief reads every article in scope in full. The extractive brief (offline default) quotes
 whole sentences chosen by centrality, position and attribution, with MMR against redundancy,
 within a word budget, in reading order (article order, then position). The LLM brief
-(``briefs_llm.py``) writes a paragraph from numbered passages. Either way every sentence cites
-exact article spans and passes through the verifier.
+(``LLMBriefWriter``) writes a paragraph from numbered passages, map-reducing through per-article
+notes when the articles do not fit the model's context. Either way every sentence cites exact
+article spans and passes through the verifier.
 """
 
 from __future__ import annotations
@@ -12,20 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
-from briefbot.citations import CitedSentence, CitedText, Passage
+from briefbot.citations import CitedSentence, CitedText, Passage, Usage
 from briefbot.embedders import Embedder, Vectors
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
-from briefbot.llm import ChatModel, create_chat_model
+from briefbot.llm import ChatMessage, ChatModel, create_chat_model
+from briefbot.llm_engine import format_passage, is_question, parse_answer
 from briefbot.models import Article, Chunk, Hit, SearchFilters
+from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.sentences import Span, split_sentences
 from briefbot.settings import Settings
 from briefbot.store import ChromaStore
+from briefbot.tokens import count_llm_tokens
 from briefbot.verify import apply_policy, names, numbers, renumber_sources, verify_sentences
 
 BriefMode = Literal["auto", "extractive", "llm"]
@@ -34,16 +38,16 @@ SearchFn = Callable[[str, int, SearchFilters | None], list[Hit]]
 """``search(query, k, filters)``: the retriever a topic brief finds its articles with."""
 
 CENTRALITY_WEIGHT = 1.0
-POSITION_WEIGHT = 0.8
+POSITION_WEIGHT = 2.0
 POSITION_POWER = 0.5
 """Position score of the k-th sentence (0-based) of an article: ``(1 + k) ** -POSITION_POWER``."""
 ATTRIBUTION_WEIGHT = 0.15
-SPECIFICITY_WEIGHT = 0.0
+SPECIFICITY_WEIGHT = 0.3
 SPECIFIC_FACTS = 4
 """Numbers and names that make a sentence fully specific (a news fact, not commentary)."""
-DEPENDENT_PENALTY = 0.0
+DEPENDENT_PENALTY = 0.3
 """Taken off a sentence that opens with a pronoun or connective, unless its predecessor is in."""
-MIN_SALIENCE_SHARE = 0.0
+MIN_SALIENCE_SHARE = 0.7
 """Sentences scoring below this share of the best one are left out even when words remain."""
 QUERY_WEIGHT = 0.5
 """Share of a sentence's centrality taken from its similarity to the topic query."""
@@ -52,6 +56,9 @@ DUPLICATE_SIMILARITY = 0.9
 """Sentences this similar to a chosen one are never added (wire copy in several outlets)."""
 MIN_SENTENCE_WORDS = 5
 MIN_SHORTENED_WORDS = 10
+
+BRIEF_PLACEHOLDERS = frozenset({"max_words", "scope", "sources"})
+NOTES_PLACEHOLDERS = frozenset({"title", "passages"})
 
 _WORDS = re.compile(r"\S+")
 _TERMINAL = re.compile(r"[.!?][\"'”’)\]]*$")
@@ -119,12 +126,17 @@ def _describe(
     return " ".join(parts)
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _in_filters(article: Article, filters: SearchFilters) -> bool:
     if (filters.since or filters.until) and article.published is None:
         return False
-    if filters.since and article.published and article.published < filters.since:
+    published = _aware(article.published) if article.published else None
+    if filters.since and published and published < _aware(filters.since):
         return False
-    if filters.until and article.published and article.published > filters.until:
+    if filters.until and published and published > _aware(filters.until):
         return False
     if filters.outlets:
         wanted = {o.casefold() for o in filters.outlets}
@@ -171,19 +183,22 @@ def resolve_scope(
         return Scope(articles, None, since, until, outlet_list)
     hits = search(query, settings.brief_search_chunks, filters)
     floor = settings.relevance_floor
-    ranked: list[str] = []
-    best = 0.0
+    best_of: dict[str, float] = {}
     for hit in hits:
         similarity = hit.similarity if hit.similarity is not None else hit.score
-        best = max(best, similarity)
-        if similarity >= floor and hit.chunk.article_id not in ranked:
-            ranked.append(hit.chunk.article_id)
-    if not ranked:
+        article_id = hit.chunk.article_id
+        best_of[article_id] = max(best_of.get(article_id, similarity), similarity)
+    best = max(best_of.values(), default=0.0)
+    if best < floor:
         found = f"best similarity {best:.2f} < relevance floor {floor:.2f}" if hits else "no hits"
         raise EmptyScopeError(
             f"no article in {store.location} matches "
             f"{_describe(query, since, until, outlet_list)} ({found}); nothing to brief"
         )
+    ranked = sorted(
+        (a for a, score in best_of.items() if score >= settings.brief_article_floor),
+        key=lambda a: -best_of[a],
+    )
     articles = []
     for article_id in ranked[: settings.brief_max_articles]:
         article = store.get_article(article_id)
@@ -306,8 +321,10 @@ def salience(
     position = np.array([(1.0 + c.position) ** -POSITION_POWER for c in found])
     attribution = np.array([1.0 if _ATTRIBUTION.search(c.span.text) else 0.0 for c in found])
     specificity = np.array(
-        [min(1.0, (len(numbers(c.span.text)) + len(names(c.span.text))) / SPECIFIC_FACTS)
-         for c in found]
+        [
+            min(1.0, (len(numbers(c.span.text)) + len(names(c.span.text))) / SPECIFIC_FACTS)
+            for c in found
+        ]
     )
     scores: np.typing.NDArray[np.float64] = (
         CENTRALITY_WEIGHT * centrality
@@ -426,9 +443,7 @@ def extractive_brief(
             f"no whole sentence of {ids} fits in {max_words} words; nothing to brief "
             "(raise --max-words, or the articles have no running text)"
         )
-    brief = _empty_brief(scope, "extractive", max_words).model_copy(
-        update={"sentences": sentences}
-    )
+    brief = _empty_brief(scope, "extractive", max_words).model_copy(update={"sentences": sentences})
     return finish(brief, passages, embedder, settings)
 
 
@@ -491,23 +506,200 @@ class Briefer:
         passages = article_passages(scope.articles, self.store.chunks_of)
         if mode == "extractive" or (mode == "auto" and not self.settings.llm_configured):
             return self.extractive(scope, passages, budget)
-        chat = self.chat_factory(self.settings)
+        writer = LLMBriefWriter(self.chat_factory(self.settings), self.embedder, self.settings)
         try:
-            return LLMBriefWriter(chat, self.embedder, self.settings).write(scope, passages, budget)
+            written = writer.write(scope, passages, budget)
         except LLMError as exc:
-            fallback = self.extractive(scope, passages, budget)
-            notice = f"The language model failed ({exc}); this is the extractive brief instead."
-            return fallback.model_copy(update={"notices": [notice, *fallback.notices]})
+            reason = f"The language model failed ({exc})"
+        else:
+            if not written.refused:
+                return written
+            reason = "No sentence of the language model's brief is supported by the articles"
+        fallback = self.extractive(scope, passages, budget)
+        notice = f"{reason}; this is the extractive brief instead."
+        return fallback.model_copy(
+            update={"notices": [notice, *fallback.notices], "usage": writer.usage}
+        )
 
     def extractive(self, scope: Scope, passages: Sequence[Passage], max_words: int) -> Brief:
         return extractive_brief(scope, passages, self.embedder, self.settings, max_words)
 
 
+@dataclass
+class Note:
+    """A line of per-article notes (map step) and the passage numbers it cites."""
+
+    text: str
+    passages: list[int]
+
+
+def _sum_usage(total: Usage | None, more: Usage) -> Usage:
+    if total is None:
+        return more
+    costs = [c for c in (total.estimated_cost_usd, more.estimated_cost_usd) if c is not None]
+    return Usage(
+        prompt_tokens=total.prompt_tokens + more.prompt_tokens,
+        completion_tokens=total.completion_tokens + more.completion_tokens,
+        estimated_cost_usd=sum(costs) if costs else None,
+        model=total.model or more.model,
+    )
+
+
+def scope_label(scope: Scope) -> str:
+    if scope.query:
+        return f"the news on {scope.query!r} ({len(scope.articles)} articles)"
+    if len(scope.articles) == 1:
+        return "this article"
+    return f"this story, as {len(scope.articles)} articles report it"
+
+
+def note_block(number: int, note: Note, outlet: str) -> str:
+    return f"[{number}] ({outlet or 'unknown outlet'}) {note.text}"
+
+
 class LLMBriefWriter:
-    """Placeholder."""
+    """A paragraph written by the chat model from numbered passages, then verified.
+
+    When every passage fits the context budget the model writes from them directly. Otherwise
+    it first writes notes per article (map), each note citing passage numbers, then one
+    paragraph from the notes (reduce); a sentence citing note ``k`` cites note k's passages.
+    """
 
     def __init__(self, chat: ChatModel, embedder: Embedder, settings: Settings) -> None:
         self.chat = chat
+        self.embedder = embedder
+        self.settings = settings
+        directory = prompts_dir(settings)
+        self.brief_prompt = load_prompt("brief", BRIEF_PLACEHOLDERS, directory)
+        self.notes_prompt = load_prompt("brief_notes", NOTES_PLACEHOLDERS, directory)
+        self.usage: Usage | None = None
+
+    def budget(self, prompt: Prompt, **values: str) -> int:
+        """Tokens left for source text once the prompt and the reply are accounted for."""
+        frame = sum(count_llm_tokens(m["content"]) + 4 for m in prompt.messages(**values))
+        return self.settings.llm_context_tokens - self.settings.llm_max_answer_tokens - frame
+
+    def ask(self, messages: list[ChatMessage]) -> str:
+        result = self.chat.complete(messages, max_tokens=self.settings.llm_max_answer_tokens)
+        self.usage = _sum_usage(self.usage, result.usage)
+        return result.text
 
     def write(self, scope: Scope, passages: Sequence[Passage], max_words: int) -> Brief:
-        raise LLMError("not yet")
+        blocks = [format_passage(p) for p in passages]
+        label = scope_label(scope)
+        room = self.budget(self.brief_prompt, max_words=str(max_words), scope=label, sources="")
+        notices: list[str] = []
+        if sum(count_llm_tokens(b + "\n\n") for b in blocks) <= room:
+            reply = self.ask(
+                self.brief_prompt.messages(
+                    max_words=str(max_words), scope=label, sources="\n\n".join(blocks)
+                )
+            )
+            sentences = self.cited(reply, {p.n: [p] for p in passages})
+        else:
+            notes = self.notes(scope, passages)
+            by_number = {p.n: p for p in passages}
+            outlets = {p.n: p.outlet for p in passages}
+            lines: list[str] = []
+            sources: dict[int, list[Passage]] = {}
+            used = 0
+            for note in notes:
+                number = len(lines) + 1
+                line = note_block(number, note, outlets.get(note.passages[0], ""))
+                cost = count_llm_tokens(line + "\n")
+                if used + cost > room:
+                    notices.append(
+                        f"{len(notes) - len(lines)} note(s) did not fit the model's context "
+                        "and were left out of the brief."
+                    )
+                    break
+                used += cost
+                lines.append(line)
+                sources[number] = [by_number[n] for n in note.passages if n in by_number]
+            reply = self.ask(
+                self.brief_prompt.messages(
+                    max_words=str(max_words), scope=label, sources="\n".join(lines)
+                )
+            )
+            sentences = self.cited(reply, sources)
+            notices.append(
+                f"The articles did not fit the model's context at once: the brief was written "
+                f"from {len(notes)} notes taken article by article."
+            )
+        sentences, cut = within_words(sentences, max_words)
+        if cut:
+            notices.append(f"{cut} sentence(s) past the {max_words}-word limit were cut.")
+        if not sentences:
+            raise LLMError(f"the model {self.chat.name} returned no brief")
+        brief = _empty_brief(scope, "llm", max_words).model_copy(
+            update={"sentences": sentences, "notices": notices, "usage": self.usage}
+        )
+        return finish(brief, passages, self.embedder, self.settings)
+
+    def notes(self, scope: Scope, passages: Sequence[Passage]) -> list[Note]:
+        """Map step: notes for each article, in groups of passages that fit the budget."""
+        notes: list[Note] = []
+        for article in scope.articles:
+            own = [p for p in passages if p.article_id == article.id]
+            room = self.budget(self.notes_prompt, title=article.title, passages="")
+            group: list[Passage] = []
+            used = 0
+            for passage in [*own, None]:
+                cost = count_llm_tokens(format_passage(passage) + "\n\n") if passage else 0
+                if group and (passage is None or used + cost > room):
+                    notes += self.note_group(article, group)
+                    group, used = [], 0
+                if passage is not None:
+                    group.append(passage)
+                    used += cost
+        if not notes:
+            raise LLMError(f"the model {self.chat.name} returned no notes for the brief")
+        return notes
+
+    def note_group(self, article: Article, group: Sequence[Passage]) -> list[Note]:
+        reply = self.ask(
+            self.notes_prompt.messages(
+                title=article.title, passages="\n\n".join(format_passage(p) for p in group)
+            )
+        )
+        allowed = {p.n for p in group}
+        found = []
+        for line in reply.splitlines():
+            parsed = parse_answer(line)
+            text = " ".join(s.text for s in parsed).strip()
+            cited = [n for s in parsed for n in s.numbers if n in allowed]
+            if text and cited:
+                found.append(Note(text, list(dict.fromkeys(cited))))
+        return found
+
+    def cited(self, reply: str, sources: dict[int, list[Passage]]) -> list[CitedSentence]:
+        """Sentences of the reply; ``[n]`` becomes citations of the passages behind source n.
+
+        Citations cover whole passages here; the verifier narrows each to the exact span.
+        """
+        sentences = []
+        for parsed in parse_answer(reply):
+            if is_question(parsed.text):
+                continue
+            cited = [p for n in parsed.numbers for p in sources.get(n, [])]
+            unique = list({p.n: p for p in cited}.values())
+            sentences.append(
+                CitedSentence(
+                    text=parsed.text,
+                    citations=[p.citation(0, len(p.text)) for p in unique],
+                )
+            )
+        return sentences
+
+
+def within_words(sentences: list[CitedSentence], max_words: int) -> tuple[list[CitedSentence], int]:
+    """The leading sentences that fit ``max_words``, and how many were cut."""
+    kept: list[CitedSentence] = []
+    used = 0
+    for sentence in sentences:
+        words = count_words(sentence.text)
+        if used + words > max_words:
+            break
+        kept.append(sentence)
+        used += words
+    return kept, len(sentences) - len(kept)

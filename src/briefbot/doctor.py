@@ -245,31 +245,32 @@ def diagnose(bot: Briefbot) -> Health:
 
 
 def repair(bot: Briefbot) -> Health:
-    """Fix what ``diagnose`` finds where that is safe, then diagnose again."""
-    before = diagnose(bot)
+    """Fix what ``diagnose`` finds where that is safe, then diagnose again.
+
+    Holds the store's write lock, so an ingest in this process cannot interleave; do not run
+    it while another process ingests into the same store (its uncommitted chunks would look
+    like orphans).
+    """
     repairs: list[str] = []
     with bot.store.write_lock:
-        by_check = {f.check: f for f in before.findings}
+        by_check = {f.check: f for f in diagnose(bot).findings}
         if "embedder" in by_check:
             repairs.append("not repaired: embedder mismatch (re-ingest into a new store)")
         orphans = by_check.get("orphan-chunks")
         if orphans:
             bot.store.delete_chunks(orphans.ids)
             repairs.append(f"deleted {len(orphans.ids)} orphan chunks")
-        broken = sorted(
-            {
-                aid
-                for check in ("chunk-count", "offsets")
-                for aid in getattr(by_check.get(check), "ids", [])
-            }
-        )
+        broken: set[str] = set()
+        for check in ("chunk-count", "offsets"):
+            if check in by_check:
+                broken.update(by_check[check].ids)
         if broken and "embedder" not in by_check:
-            rechunked = _rechunk(bot, broken)
+            rechunked = _rechunk(bot, sorted(broken))
             repairs.append(f"re-chunked and re-embedded {rechunked} articles from their text")
         if "bm25" in by_check or orphans or broken:
             bot.bm25.refresh()
             repairs.append("brought the BM25 index in step with the chunks")
-    after = diagnose(bot)
+        after = diagnose(bot)
     after.repairs = repairs
     return after
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,7 +28,6 @@ from briefbot.verify import (
     apply_policy,
     content_words,
     covered,
-    dates,
     names,
     normalise,
     numbers,
@@ -45,18 +45,51 @@ MMR_LAMBDA = 0.7
 KEEP_RATIO = 0.75
 """A sentence after the first is quoted only if it scores this share of the best one."""
 MIN_WORDS = 4
+EMBEDDED_SENTENCES = 24
+"""Candidate sentences embedded per question, chosen by word overlap and answer type."""
+SENTENCE_CACHE_SIZE = 4096
 NOTHING_QUOTABLE = "No sentence in the retrieved sources answers the question."
 
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
-    ("number", re.compile(r"\b(how (many|much)|what (number|percentage|share|amount))\b", re.I)),
-    ("date", re.compile(r"\b(when|what (year|date|day|month|time))\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\b(how (many|much)|what (number|percentage|share|amount)|number of|revenue|price"
+            r"|cost)\b",
+            re.I,
+        ),
+    ),
+    ("date", re.compile(r"\b(when|what (year|date|day|month|time)|date)\b", re.I)),
     (
         "person",
-        re.compile(r"\b(who|whom|whose|which (person|company|group|organi[sz]ation))\b", re.I),
+        re.compile(
+            r"\b(who|whom|whose|which (person|company|group|organi[sz]ation|team)|winner)\b",
+            re.I,
+        ),
     ),
-    ("place", re.compile(r"\b(where|which (country|city|region|town|place))\b", re.I)),
+    (
+        "place",
+        re.compile(r"\b(where|location|venue|which (country|city|region|town|place))\b", re.I),
+    ),
 ]
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_MONTH_NAME = (
+    r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_FULL_DATES = [
+    (re.compile(rf"\b{_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b"), (1, 2, 3)),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_NAME},?\s+(\d{{4}})\b"), (2, 1, 3)),
+    (re.compile(rf"\b{_MONTH_NAME},?\s+(\d{{4}})\b"), (1, 0, 2)),
+    (re.compile(rf"\b{_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d)"), (1, 2, 0)),
+]
+_MONTH_NUMBER = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 _RELATIVE_DAY = re.compile(
     r"\b(yesterday|today|tomorrow|last (week|month|year)|next (week|month|year))\b", re.I
 )
@@ -82,16 +115,47 @@ def answer_type(question: str) -> AnswerType:
     return "any"
 
 
+def calendar_dates(text: str) -> set[str]:
+    """Dates as ISO-like strings, most specific form only ("July 21, 2017" -> "2017-07-21").
+
+    Partial dates keep what is known ("2017-07", "07-21", "2017"); relative days ("last
+    week") are kept as words.
+    """
+    found: set[str] = set()
+    covered_spans: list[tuple[int, int]] = []
+    for pattern, (month_group, day_group, year_group) in _FULL_DATES:
+        for match in pattern.finditer(text):
+            if any(a <= match.start() < b for a, b in covered_spans):
+                continue
+            covered_spans.append(match.span())
+            month = _MONTH_NUMBER[match.group(month_group)[:3].lower()]
+            day = f"-{int(match.group(day_group)):02d}" if day_group else ""
+            year = f"{match.group(year_group)}-" if year_group else ""
+            found.add(f"{year}{month:02d}{day}")
+    for match in _YEAR.finditer(text):
+        if not any(a <= match.start() < b for a, b in covered_spans):
+            found.add(match.group(0))
+    found |= {m.group(0).lower() for m in _RELATIVE_DAY.finditer(text)}
+    return found
+
+
+def specificity(values: set[str], kind: AnswerType) -> float:
+    """How fully the values answer: a full date beats a month, which beats a bare year."""
+    if not values:
+        return 0.0
+    if kind != "date":
+        return 1.0
+    return max({3: 1.0, 2: 0.7}.get(len(re.findall(r"\d+", v)), 0.4) for v in values)
+
+
 def typed_values(text: str, kind: AnswerType, question: str) -> set[str]:
     """Values of the expected kind in ``text`` that the question does not already contain."""
     if kind == "number":
         found = set(numbers(text)) - set(numbers(question))
         return {v for v in found if not _YEAR.fullmatch(v)}
     if kind == "date":
-        found = set(dates(text)) | {f"year:{y}" for y in _YEAR.findall(text)}
-        found |= {m.group(0).lower() for m in _RELATIVE_DAY.finditer(text)}
-        asked = set(dates(question)) | {f"year:{y}" for y in _YEAR.findall(question)}
-        return found - asked
+        asked = calendar_dates(question)
+        return {d for d in calendar_dates(text) if d not in asked}
     if kind in ("person", "place"):
         asked = {n.lower() for n in names(question)}
         if kind == "place":
@@ -143,6 +207,8 @@ class ExtractiveEngine:
     def __init__(self, embedder: Embedder, settings: Settings) -> None:
         self.embedder = embedder
         self.settings = settings
+        self._cache: dict[str, Vectors] = {}
+        self._lock = threading.Lock()
 
     def answer(
         self,
@@ -176,9 +242,6 @@ class ExtractiveEngine:
         candidates = _candidates(passages)
         if not candidates:
             return []
-        vectors = self.embedder.embed([question, *(c.text for c in candidates)])
-        question_vector, sentence_vectors = vectors[0], vectors[1:]
-        similarity = sentence_vectors @ question_vector
         kind = answer_type(question)
         overlaps = _overlap(content_words(question), [c.text for c in candidates])
         focus = focus_words(question)
@@ -188,20 +251,39 @@ class ExtractiveEngine:
             on_focus = bool(focus) and all(
                 covered(w, set(content_words(candidate.text))) for w in focus
             )
-            typed = bool(candidate.values) and (on_focus or not focus)
+            typed = specificity(candidate.values, kind) if on_focus or not focus else 0.0
             candidate.score = (
-                SIMILARITY_WEIGHT * float(similarity[index])
-                + OVERLAP_WEIGHT * overlaps[index]
-                + TYPE_WEIGHT * typed
-                + FOCUS_WEIGHT * on_focus
+                OVERLAP_WEIGHT * overlaps[index] + TYPE_WEIGHT * typed + FOCUS_WEIGHT * on_focus
             )
+        # Only the lexically most promising sentences are embedded (the model is the cost);
+        # ties keep retrieval order.
+        candidates = sorted(candidates, key=lambda c: -c.score)[:EMBEDDED_SENTENCES]
+        vectors = self.vectors([question, *(c.text for c in candidates)])
+        sentence_vectors = vectors[1:]
+        similarity = sentence_vectors @ vectors[0]
+        for index, candidate in enumerate(candidates):
+            candidate.score += SIMILARITY_WEIGHT * float(similarity[index])
         picked = _mmr(candidates, sentence_vectors, self.settings.answer_max_sentences)
         if kind != "any":
-            picked = _with_conflict(picked, candidates)
+            picked = _with_conflict(picked, candidates, kind)
         rank: dict[str, int] = {}
-        for candidate in picked:
+        for candidate in sorted(picked, key=lambda c: c.passage.n):
             rank.setdefault(candidate.passage.article_id, candidate.passage.n)
         return sorted(picked, key=lambda c: (rank[c.passage.article_id], c.article_start))
+
+    def vectors(self, texts: Sequence[str]) -> Vectors:
+        """Embeddings of ``texts``; source sentences are remembered across questions."""
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed(missing), strict=True))
+            known.update(fresh)
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > SENTENCE_CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+        return np.stack([known[t] for t in texts])
 
 
 def _overlap(question_words: Sequence[str], texts: Sequence[str]) -> list[float]:
@@ -244,20 +326,28 @@ def _mmr(candidates: list[_Sentence], vectors: Vectors, limit: int) -> list[_Sen
     return [candidates[i] for i in chosen]
 
 
-def _with_conflict(picked: list[_Sentence], candidates: list[_Sentence]) -> list[_Sentence]:
-    """Add the best sentence of another source that gives a different value, if any."""
+def _with_conflict(
+    picked: list[_Sentence], candidates: list[_Sentence], kind: AnswerType
+) -> list[_Sentence]:
+    """Add the best sentence of another source that gives a different answer, if any.
+
+    Numbers and dates conflict when they share no value; names when the other sentence
+    brings a name none of the picked sentences has.
+    """
     top = picked[0]
     if not top.values:
         return picked
     picked_values = set().union(*(c.values for c in picked))
+    exclusive = kind in ("number", "date")
     for candidate in sorted(candidates, key=lambda c: -c.score):
         if candidate.score < KEEP_RATIO * top.score:
             break
-        if (
-            candidate.passage.article_id != top.passage.article_id
-            and candidate.values
-            and not candidate.values & top.values
-            and not candidate.values <= picked_values
-        ):
-            return picked if candidate in picked else [*picked, candidate]
+        if candidate.passage.article_id == top.passage.article_id or not candidate.values:
+            continue
+        differs = (
+            not candidate.values & top.values if exclusive else bool(candidate.values - top.values)
+        )
+        if differs:
+            shown = candidate in picked or candidate.values <= picked_values
+            return picked if shown else [*picked, candidate]
     return picked

@@ -21,6 +21,7 @@ from briefbot.store import ChromaStore
 if TYPE_CHECKING:
     from briefbot.answers import Answer, Answerer
     from briefbot.briefs import Brief, BriefMode
+    from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
 
 
@@ -119,7 +120,10 @@ class Briefbot:
         on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """A cited, verified answer (or a refusal); ``history`` holds earlier turns."""
-        return self.answerer.ask(question, history, filters, on_text)
+        from briefbot.injection import flag_injections_from
+
+        answer = self.answerer.ask(question, history, filters, on_text)
+        return flag_injections_from(answer, self.store)
 
     # --- briefs ------------------------------------------------------------------------
 
@@ -135,18 +139,24 @@ class Briefbot:
     ) -> Brief:
         """One cited paragraph over articles, a story or a topic (see ``briefs.py``)."""
         from briefbot.briefs import Briefer
+        from briefbot.injection import flag_injections_from
 
-        return Briefer(self.store, self.embedder, self.settings, self.search).brief(
+        brief = Briefer(self.store, self.embedder, self.settings, self.search).brief(
             article_ids, query, since, until, outlets, max_words, mode
         )
+        return flag_injections_from(brief, self.store)
 
     # --- framing -----------------------------------------------------------------------
 
     def compare(
-        self, article_ids: Sequence[str] | None = None, query: str | None = None
+        self,
+        article_ids: Sequence[str] | None = None,
+        query: str | None = None,
+        mode: FramingMode = "offline",
     ) -> FramingReport:
         """Neutral and critical readings of articles (by id or near a query), compared
-        across outlets when there are two or more (see ``framing/framer.py``)."""
+        across outlets when there are two or more (see ``framing/framer.py``); ``mode="llm"``
+        adds the model's verified readings beside the offline analysis."""
         from briefbot.framing.framer import Framer
 
-        return Framer(self).report(article_ids, query)
+        return Framer(self).report(article_ids, query, mode)

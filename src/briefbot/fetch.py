@@ -180,8 +180,14 @@ def check_url(url: str, allow_private: bool = False, allowed_hosts: Sequence[str
                     if allow_private or "link-local" in reason or "multicast" in reason
                     else "; set BRIEFBOT_ALLOW_PRIVATE_HOSTS=true to fetch from an intranet"
                 )
-                raise UnsafeURLError(url, f"{host} resolves to {address}, {reason}{hint}")
-    return Target(parsed, addresses[0])
+                raise UnsafeURLError(
+                    url,
+                    f"{host} resolves to {address}, {reason} "
+                    f"(private/loopback/link-local addresses are refused){hint}",
+                )
+    # IPv4 first: a pinned address gets no fallback, and IPv6 routes are often missing.
+    preferred = sorted(addresses, key=lambda a: a.version)
+    return Target(parsed, preferred[0])
 
 
 def looks_binary(body: bytes) -> bool:

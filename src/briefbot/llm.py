@@ -8,10 +8,11 @@ error, a log line or a ``Usage``.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypedDict, cast
 
 import openai
@@ -45,17 +46,13 @@ class ChatMessage(TypedDict):
     content: str
 
 
+@dataclass(frozen=True, slots=True)
 class ChatResult:
-    """The text a chat model produced and what it cost."""
+    """The text a chat model produced, what it cost, and why it stopped ("length": cut off)."""
 
-    __slots__ = ("text", "usage")
-
-    def __init__(self, text: str, usage: Usage) -> None:
-        self.text = text
-        self.usage = usage
-
-    def __repr__(self) -> str:
-        return f"ChatResult(text={self.text!r}, usage={self.usage!r})"
+    text: str
+    usage: Usage
+    finish_reason: str | None = None
 
 
 class ChatModel(Protocol):
@@ -129,6 +126,11 @@ class Redactor:
         return text
 
 
+def _without_userinfo(url: str | None) -> str | None:
+    """A URL fit for messages: any ``user:password@`` part removed."""
+    return re.sub(r"//[^/@]*@", "//", url) if url else url
+
+
 def _retryable(error: openai.APIStatusError) -> bool:
     return error.status_code == 429 or error.status_code >= 500
 
@@ -164,7 +166,7 @@ class OpenAIChatModel:
         self.retries_done = 0
         self._sleep = sleep
         self._redact = Redactor(key)
-        self._where = settings.openai_base_url or "OpenAI"
+        self._where = _without_userinfo(settings.openai_base_url) or "OpenAI"
         self._client = openai.OpenAI(
             api_key=key or NO_KEY_NEEDED,
             base_url=settings.openai_base_url,
@@ -255,7 +257,8 @@ class OpenAIChatModel:
         if not isinstance(text, str):
             raise LLMError(f"LLM {self._where} sent a response without message content")
         usage = getattr(response, "usage", None)
-        return ChatResult(text, self._usage(messages, text, usage))
+        finish = getattr(response.choices[0], "finish_reason", None)
+        return ChatResult(text, self._usage(messages, text, usage), finish)
 
     def _stream_once(
         self, messages: Sequence[ChatMessage], max_tokens: int, on_text: TextCallback
@@ -264,12 +267,14 @@ class OpenAIChatModel:
         parts: list[str] = []
         usage = None
         chunks = 0
+        finish: str | None = None
         try:
             for chunk in stream:
                 chunks += 1
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
                 for choice in chunk.choices or []:
+                    finish = choice.finish_reason or finish
                     delta = choice.delta.content if choice.delta else None
                     if delta:
                         parts.append(delta)
@@ -288,7 +293,7 @@ class OpenAIChatModel:
         if not chunks:
             raise LLMError(f"LLM {self._where} sent a malformed stream: no completion chunks")
         text = "".join(parts)
-        return ChatResult(text, self._usage(messages, text, usage))
+        return ChatResult(text, self._usage(messages, text, usage), finish)
 
     def _usage(self, messages: Sequence[ChatMessage], text: str, reported: Any) -> Usage:
         """Token counts as the server reports them, else estimated with tiktoken."""
@@ -317,18 +322,3 @@ class _Retry(Exception):
 @register_chat_model("openai")
 def _openai(settings: Settings) -> ChatModel:
     return OpenAIChatModel(settings)
-
-
-def parse_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in a model's reply (models wrap JSON in prose or fences)."""
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, _ = json.JSONDecoder().raw_decode(text, start)
-        except json.JSONDecodeError:
-            start = text.find("{", start + 1)
-            continue
-        if isinstance(value, dict):
-            return value
-        start = text.find("{", start + 1)
-    raise LLMError(f"expected a JSON object from the LLM, got: {text[:200]!r}")

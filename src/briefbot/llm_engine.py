@@ -34,6 +34,7 @@ MESSAGE_OVERHEAD_TOKENS = 32
 JUDGE_MAX_TOKENS = 8
 
 MODEL_SAID_NO_ANSWER = "The sources retrieved do not contain the answer (the model said so)."
+MODEL_GAVE_NO_ANSWER = "The model's reply held no statement to check (it only asked questions)."
 
 _MARKER = re.compile(
     r"\[\s*(?:(?:source|passage)s?\s*)?(\d+(?:\s*(?:,|;|and|&)\s*(?:(?:source|passage)s?\s*)?\d+)*)\s*\]",
@@ -90,6 +91,15 @@ def _numbers(text: str) -> list[int]:
 
 def is_cannot_answer(sentence: str) -> bool:
     return _comparable(CANNOT_ANSWER_PHRASE) in _comparable(sentence)
+
+
+def _finished(sentence: str) -> bool:
+    return sentence.rstrip(" \"'”’)").endswith((".", "!", "?"))
+
+
+def is_question(sentence: str) -> bool:
+    """A question in a reply (often the model echoing the prompt) is no claim: never kept."""
+    return sentence.rstrip(" \"'”’)").endswith("?")
 
 
 def format_passage(passage: Passage) -> str:
@@ -181,12 +191,10 @@ class LLMAnswerEngine:
                 "not shown to it."
             )
         if not packed:
-            return Answer(
-                question=question,
-                mode=self.name,
-                refused=True,
-                refusal_reason="No retrieved passage fits the model's context window.",
-                notices=notices,
+            raise LLMError(
+                "no retrieved passage fits the model's context window "
+                f"(BRIEFBOT_LLM_CONTEXT_TOKENS={self.settings.llm_context_tokens}, "
+                f"BRIEFBOT_LLM_MAX_ANSWER_TOKENS={self.settings.llm_max_answer_tokens})"
             )
         result = self.chat_model.complete(
             self.messages(question, packed),
@@ -196,13 +204,21 @@ class LLMAnswerEngine:
         usage = result.usage
         if not result.text.strip():
             raise LLMError(f"the language model {self.chat_model.name!r} returned an empty answer")
-        parsed = [s for s in parse_answer(result.text) if not is_cannot_answer(s.text)]
+        replies = parse_answer(result.text)
+        if result.finish_reason == "length" and replies and not _finished(replies[-1].text):
+            replies.pop()
+            notices.append(
+                "The model's answer was cut off at BRIEFBOT_LLM_MAX_ANSWER_TOKENS="
+                f"{self.settings.llm_max_answer_tokens}; its unfinished last sentence was left out."
+            )
+        parsed = [s for s in replies if not is_cannot_answer(s.text) and not is_question(s.text)]
         if not parsed:
+            said_so = any(is_cannot_answer(s.text) for s in replies)
             return Answer(
                 question=question,
                 mode=self.name,
                 refused=True,
-                refusal_reason=MODEL_SAID_NO_ANSWER,
+                refusal_reason=MODEL_SAID_NO_ANSWER if said_so else MODEL_GAVE_NO_ANSWER,
                 usage=usage,
                 notices=notices,
             )

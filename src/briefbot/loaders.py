@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import yaml
 from dateutil import parser as date_parser
+from pydantic import ValidationError
 
 from briefbot.errors import SourceError
 from briefbot.fetch import Fetcher, Page
@@ -79,17 +80,22 @@ def make_article(
     if len(text) < MIN_ARTICLE_CHARS:
         raise SourceError(location, "no article text (fewer than 40 characters)")
     title = clean_text(title or "") or text.split("\n", 1)[0][:120]
-    return Article(
-        id=article_id_for(text),
-        key=key,
-        title=title,
-        source=clean_text(source),
-        authors=_authors(authors, location),
-        published=parse_date(published, location),
-        url=url,
-        language=language,
-        text=text,
-    )
+    try:
+        return Article(
+            id=article_id_for(text),
+            key=key,
+            title=title,
+            source=clean_text(source),
+            authors=_authors(authors, location),
+            published=parse_date(published, location),
+            url=url,
+            language=language,
+            text=text,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise SourceError(location, f"field {field!r}: {error['msg']}") from exc
 
 
 # --- files ------------------------------------------------------------------------------
@@ -317,7 +323,7 @@ def load_feed(body: bytes, location: str, fetcher: Fetcher) -> Iterator[LoadResu
                     continue
                 except SourceError:
                     pass
-            yield Skipped(location=exc.location, reason=exc.reason)
+            yield Skipped(location=entry_location, reason=exc.reason)
 
 
 # --- dispatch ---------------------------------------------------------------------------

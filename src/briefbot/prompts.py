@@ -54,12 +54,13 @@ class Prompt:
     def messages(self, **values: str) -> list[ChatMessage]:
         """The rendered prompt as chat messages (see the module docstring)."""
         text = self.render(**values)
-        system, separator, user = text.partition(SYSTEM_SEPARATOR)
+        system, separator, user = self.template.partition(SYSTEM_SEPARATOR)
         if not separator:
             return [{"role": "user", "content": text.strip()}]
+        # Split the template, not the text: a passage may itself hold a "---" line.
         return [
-            {"role": "system", "content": system.strip()},
-            {"role": "user", "content": user.strip()},
+            {"role": "system", "content": system.format_map(values).strip()},
+            {"role": "user", "content": user.format_map(values).strip()},
         ]
 
 

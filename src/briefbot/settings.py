@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     brief_max_articles: int = Field(
         default=8, ge=1, description="Articles a topic brief reads at most (best matches first)."
     )
+    brief_article_floor: float = Field(
+        default=0.25,
+        description="A topic brief includes an article whose best chunk has at least this cosine "
+        "similarity to the query (once the best of all clears relevance_floor).",
+    )
     brief_search_chunks: int = Field(
         default=50,
         ge=1,

@@ -197,11 +197,12 @@ def names(text: str) -> list[str]:
                 found.append(name)
         run = []
 
-    first = True
+    previous_end = 0
     for match in _NAME_WORD.finditer(text):
         word = _strip_possessive(match.group(0))
-        gap = text[match.start() - 1] if match.start() else ""
-        sentence_start = first or text[: match.start()].rstrip()[-1:] in (".", "!", "?", ":")
+        gap = text[previous_end : match.start()]
+        sentence_start = previous_end == 0 or gap.strip()[-1:] in (".", "!", "?", ":")
+        previous_end = match.end()
         is_capital = (
             word[:1].isupper()
             and not _MONTH.fullmatch(word)
@@ -220,7 +221,6 @@ def names(text: str) -> list[str]:
             close()
         if match.group(0) != word or match.group(0).endswith(("'", "’")):
             close()
-        first = False
     if run:
         close()
     return list(dict.fromkeys(found))
@@ -345,11 +345,11 @@ def lexical_recall(sentence_words: Sequence[str], span: str) -> float:
     return sum(covered(w, vocabulary) for w in sentence_words) / len(sentence_words)
 
 
-def candidate_spans(passage: Passage) -> list[tuple[int, int]]:
-    """Local spans of each source sentence, then of each two adjacent ones."""
+def candidate_spans(passage: Passage) -> list[tuple[int, int, bool]]:
+    """Local spans of each source sentence, then of each two adjacent ones (``single`` flag)."""
     sentences = split_sentences(passage.text)
-    spans = [(s.start, s.end) for s in sentences]
-    spans += [(a.start, b.end) for a, b in itertools.pairwise(sentences)]
+    spans = [(s.start, s.end, True) for s in sentences]
+    spans += [(a.start, b.end, False) for a, b in itertools.pairwise(sentences)]
     return spans
 
 
@@ -372,6 +372,7 @@ class _Verification:
     score: float
     citations: list[Citation]
     missing: list[str]
+    judged_out: bool = False
 
 
 class _Verifier:
@@ -386,12 +387,13 @@ class _Verifier:
         self.embedder = embedder
         self.threshold = settings.support_threshold
         self.judge = judge
-        self._spans: dict[int, list[tuple[int, int]]] = {}
+        self._spans: dict[int, list[tuple[int, int, bool]]] = {}
         self._vectors: dict[str, np.typing.NDArray[np.float32]] = {}
 
-    def spans(self, index: int) -> list[tuple[int, int]]:
+    def spans(self, index: int) -> list[tuple[int, int, bool]]:
         if index not in self._spans:
-            self._spans[index] = candidate_spans(self.passages[index])
+            passage = self.passages[index]
+            self._spans[index] = candidate_spans(passage) or [(0, len(passage.text), True)]
         return self._spans[index]
 
     def embed(self, texts: Iterable[str]) -> None:
@@ -412,7 +414,7 @@ class _Verifier:
             if position >= 0:
                 citation = passage.citation(position, position + len(sentence))
                 return _Verification(True, 1.0, [citation], [])
-            for start, end in self.spans(index):
+            for start, end, _ in self.spans(index):
                 if normalise(passage.text[start:end]) == needle:
                     return _Verification(True, 1.0, [passage.citation(start, end)], [])
         return None
@@ -420,9 +422,7 @@ class _Verifier:
     def best(self, sentence: str, index: int, facts: Facts, words: list[str]) -> _Candidate:
         passage = self.passages[index]
         candidates = []
-        spans = self.spans(index) or [(0, len(passage.text))]
-        singles = len(split_sentences(passage.text)) or 1
-        for position, (start, end) in enumerate(spans):
+        for start, end, single in self.spans(index):
             text = passage.text[start:end]
             missing = facts.missing_from(text)
             candidates.append(
@@ -435,7 +435,7 @@ class _Verifier:
                     missing=missing,
                     fact_score=1.0 - len(missing) / facts.count if facts.count else 1.0,
                     has_facts=bool(facts.count),
-                    single=position < singles,
+                    single=single,
                 )
             )
         candidates.sort(key=lambda c: (-(c.fact_score + c.lexical), c.end - c.start))
@@ -483,7 +483,7 @@ class _Verifier:
         if self.judge is not None and not self.judge.judge(
             sentence, " ".join(c.text for c in spans)
         ):
-            return _Verification(False, score, citations, [])
+            return _Verification(False, score, citations, [], judged_out=True)
         return _Verification(True, score, citations, [])
 
     def indexes_for(self, citations: Sequence[Citation]) -> tuple[list[int], list[int]]:
@@ -522,6 +522,8 @@ class _Verifier:
         if not result.supported:
             if result.missing:
                 notes.append("not in the cited source: " + ", ".join(result.missing))
+            elif result.judged_out:
+                notes.append("the support judge found the cited span does not support it")
             elif not cited:
                 notes.append("no source supports it")
             else:

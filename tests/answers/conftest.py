@@ -25,16 +25,16 @@ TEST_API_KEY = "sk-test-0123456789abcdefSECRET"
 
 
 class FakeChatModel:
-    """A scripted ``ChatModel``: ``enqueue`` replies (text or an ``LLMError``), read ``prompts``."""
+    """A scripted ``ChatModel``: ``enqueue`` replies (text, ``ChatResult`` or ``LLMError``)."""
 
     name = "fake-chat"
 
     def __init__(self) -> None:
-        self.replies: deque[str | LLMError] = deque()
+        self.replies: deque[str | LLMError | ChatResult] = deque()
         self.calls: list[list[ChatMessage]] = []
         self.max_tokens: list[int] = []
 
-    def enqueue(self, *replies: str | LLMError) -> None:
+    def enqueue(self, *replies: str | LLMError | ChatResult) -> None:
         self.replies.extend(replies)
 
     @property
@@ -55,6 +55,8 @@ class FakeChatModel:
         reply = self.replies.popleft()
         if isinstance(reply, LLMError):
             raise reply
+        if isinstance(reply, ChatResult):
+            return reply
         if on_text is not None:
             for word in reply.split(" "):
                 on_text(word + " ")

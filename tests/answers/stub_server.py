@@ -25,10 +25,13 @@ class Reply:
     delay_s: float = 0.0
     usage: bool = True
     content_type: str = "application/json"
+    finish_reason: str = "stop"
 
     @classmethod
-    def answer(cls, text: str, *, delay_s: float = 0.0, usage: bool = True) -> Reply:
-        return cls(text=text, delay_s=delay_s, usage=usage)
+    def answer(
+        cls, text: str, *, delay_s: float = 0.0, usage: bool = True, finish_reason: str = "stop"
+    ) -> Reply:
+        return cls(text=text, delay_s=delay_s, usage=usage, finish_reason=finish_reason)
 
     @classmethod
     def error(cls, status: int, message: str = "error", **headers: str) -> Reply:
@@ -155,7 +158,7 @@ class StubLLMServer:
                             {
                                 "index": 0,
                                 "message": {"role": "assistant", "content": text},
-                                "finish_reason": "stop",
+                                "finish_reason": reply.finish_reason,
                             }
                         ],
                     }
@@ -178,7 +181,7 @@ class StubLLMServer:
 
                 events = [chunk({"role": "assistant", "content": ""})]
                 events += [chunk({"content": piece}) for piece in _words(text)]
-                events.append(chunk({}, "stop"))
+                events.append(chunk({}, reply.finish_reason))
                 wants_usage = (request.get("stream_options") or {}).get("include_usage")
                 if reply.usage and wants_usage:
                     events.append({**chunk({}), "choices": [], "usage": usage})

@@ -183,3 +183,12 @@ def test_unanswerable_question_is_refused(real_seed_bot: Briefbot, question: str
     assert answer.refused
     assert answer.sentences == []
     assert answer.refusal_reason is not None and question in answer.refusal_reason
+
+
+def test_empty_store_is_a_refusal(bot: Briefbot) -> None:
+    answer = bot.ask(QUESTION)
+    assert answer.refused
+    assert (
+        answer.refusal_reason is not None
+        and "nothing in the store matches" in answer.refusal_reason
+    )

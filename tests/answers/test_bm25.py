@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from briefbot import Briefbot, Settings
+import pytest
+
+from briefbot import Briefbot, Settings, bm25
 from briefbot.bm25 import BM25Index, fingerprint, tokenize
 from briefbot.models import Article, SearchFilters, article_id_for
 from tests.fakes import FakeEmbedder
@@ -123,3 +125,14 @@ def test_filters_apply_to_bm25(bot: Briefbot) -> None:
     assert ids(SearchFilters(until=datetime(2024, 5, 10, tzinfo=UTC))) == {VOLCANO.id}
     assert ids(SearchFilters(), [HARBOUR.id]) == {HARBOUR.id}
     assert ids(SearchFilters(), []) == set()
+
+
+def test_reader_notices_a_store_grown_by_another_writer(
+    settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bm25, "RECHECK_S", 0.0)
+    reader = Briefbot.open(settings=settings, embedder=fake_embedder)
+    assert reader.bm25.search("dockworkers strike", 3) == []
+    Briefbot.open(settings=settings, embedder=fake_embedder).ingest_articles([HARBOUR])
+    found = reader.bm25.search("dockworkers strike", 3)
+    assert [cid.split(":")[0] for cid, _ in found] == [HARBOUR.id]

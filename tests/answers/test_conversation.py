@@ -7,6 +7,7 @@ import pytest
 from briefbot import Briefbot
 from briefbot.answers import Answer, Answerer
 from briefbot.conversation import ExtractiveRewriter, History, needs_context
+from briefbot.errors import LLMError
 from briefbot.settings import Settings
 from tests.answers.test_ask import HITS, ScriptedRetrieve
 from tests.fakes import FakeEmbedder
@@ -87,3 +88,28 @@ def test_deminers_follow_up_on_the_seed_store(real_seed_bot: Briefbot) -> None:
     assert follow_up.standalone_query == "How many deminers is North Korea sending to Russia?"
     assert not follow_up.refused
     assert any("1,000" in s.text for s in follow_up.sentences)
+
+
+class Failing:
+    def rewrite(self, question: str, history: History) -> str:
+        raise LLMError("rewrite timed out")
+
+
+def test_llm_rewrite_failure_falls_back_offline_with_a_notice(settings: Settings) -> None:
+    retrieve = ScriptedRetrieve(HITS)
+    answerer = Answerer(retrieve, FakeEmbedder(), settings, rewriter=Failing())  # type: ignore[arg-type]
+    answer = answerer.ask("what about the deminers?", history=[turn(FIRST)])
+    assert retrieve.calls[-1][0] == "How many deminers is North Korea sending to Russia?"
+    assert any("rewrite timed out" in n and "offline" in n for n in answer.notices)
+
+
+def test_llm_rewriter_is_used_when_configured(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import briefbot.llm_engine
+
+    rewriter = Recording()
+    monkeypatch.setattr(briefbot.llm_engine, "create_llm_rewriter", lambda s: rewriter)
+    configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9"})
+    answerer = Answerer(ScriptedRetrieve(HITS), FakeEmbedder(), configured)  # type: ignore[arg-type]
+    assert answerer.rewriter is rewriter

@@ -6,7 +6,13 @@ import pytest
 
 from briefbot.answers import Answer
 from briefbot.citations import Passage
-from briefbot.extractive import NOTHING_QUOTABLE, ExtractiveEngine, answer_type, focus_words
+from briefbot.extractive import (
+    NOTHING_QUOTABLE,
+    ExtractiveEngine,
+    answer_type,
+    calendar_dates,
+    focus_words,
+)
 from briefbot.settings import Settings
 from briefbot.verify import verify_sentences
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage
@@ -16,6 +22,12 @@ from tests.fakes import FakeEmbedder
 @pytest.fixture
 def engine(settings: Settings) -> ExtractiveEngine:
     return ExtractiveEngine(FakeEmbedder(), settings)
+
+
+@pytest.fixture
+def terse(settings: Settings) -> ExtractiveEngine:
+    """Quotes one sentence, so a second one can only come from conflict detection."""
+    return ExtractiveEngine(FakeEmbedder(), settings.model_copy(update={"answer_max_sentences": 1}))
 
 
 def assert_exact(answer: Answer, passages: list[Passage]) -> None:
@@ -102,12 +114,12 @@ def test_sentences_are_ordered_by_source_then_position(engine: ExtractiveEngine)
     assert starts == sorted(starts)
 
 
-def test_conflicting_figures_from_two_sources_are_both_quoted(engine: ExtractiveEngine) -> None:
+def test_conflicting_figures_from_two_sources_are_both_quoted(terse: ExtractiveEngine) -> None:
     passages = [
         passage(1, "North Korea is sending 5,000 engineers to Russia, Yonhap reported."),
         passage(2, "North Korea is sending 8,000 engineers to Russia, Reuters reported."),
     ]
-    answer = engine.answer("How many engineers is North Korea sending to Russia?", passages)
+    answer = terse.answer("How many engineers is North Korea sending to Russia?", passages)
     quoted = " ".join(s.text for s in answer.sentences)
     assert "5,000" in quoted and "8,000" in quoted
     assert {c.article_id for s in answer.sentences for c in s.citations} == {
@@ -130,3 +142,45 @@ def test_nothing_to_quote_is_a_refusal(engine: ExtractiveEngine) -> None:
     answer = engine.answer("Anything?", [passage(1, "Too short.")])
     assert answer.refused and answer.refusal_reason == NOTHING_QUOTABLE
     assert answer.sentences == []
+
+
+def test_calendar_dates_keep_the_most_specific_form() -> None:
+    assert calendar_dates("It was released on July 21, 2017 in Japan.") == {"2017-07-21"}
+    assert calendar_dates("released 21 Jul. 2017") == {"2017-07-21"}
+    assert calendar_dates("launched in June 2020, a year after 2019") == {"2020-06", "2019"}
+    assert calendar_dates("on Feb. 7, last week") == {"02-07", "last week"}
+
+
+def test_date_question_prefers_the_full_date(engine: ExtractiveEngine) -> None:
+    passages = [
+        passage(1, "Splatoon 2 is a 2017 shooter game made by Nintendo for the Switch."),
+        passage(2, "Nintendo released Splatoon 2 on July 21, 2017 for the Switch."),
+    ]
+    answer = engine.answer("When was Splatoon 2 released?", passages)
+    assert "July 21, 2017" in answer.sentences[0].text
+
+
+def test_conflicting_dates_from_two_sources_are_both_quoted(terse: ExtractiveEngine) -> None:
+    passages = [
+        passage(1, "Nintendo released Splatoon 2 on July 21, 2017 for the Switch."),
+        passage(2, "Nintendo released Splatoon 2 on July 1, 2007 for the Switch."),
+    ]
+    answer = terse.answer("When was Splatoon 2 released?", passages)
+    quoted = " ".join(s.text for s in answer.sentences)
+    assert "July 21, 2017" in quoted and "July 1, 2007" in quoted
+
+
+def test_conflicting_names_are_both_quoted(terse: ExtractiveEngine) -> None:
+    passages = [
+        passage(1, "Simona Halep won the women's singles title at Wimbledon in 2019."),
+        passage(2, "Angelique Kerber won the women's singles title at Wimbledon in 2019."),
+    ]
+    answer = terse.answer("Who won the women's singles Wimbledon in 2019?", passages)
+    quoted = " ".join(s.text for s in answer.sentences)
+    assert "Simona Halep" in quoted and "Angelique Kerber" in quoted
+
+
+def test_one_source_gives_one_sentence_when_asked_for_one(terse: ExtractiveEngine) -> None:
+    passages = [passage(1, "Nintendo released Splatoon 2 on July 21, 2017 for the Switch.")]
+    answer = terse.answer("When was Splatoon 2 released?", passages)
+    assert len(answer.sentences) == 1

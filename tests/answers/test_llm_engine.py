@@ -6,8 +6,10 @@ import pytest
 
 from briefbot import Briefbot
 from briefbot.answers import Answerer
+from briefbot.citations import Usage
 from briefbot.conversation import ExtractiveRewriter
 from briefbot.errors import LLMError
+from briefbot.llm import ChatResult
 from briefbot.llm_engine import (
     LLMAnswerEngine,
     LLMQueryRewriter,
@@ -92,13 +94,14 @@ def test_prompt_plus_answer_fit_the_context_window(
     assert answer.sentences[0].supported
 
 
-def test_nothing_fits_is_a_refusal_without_a_call(
+def test_nothing_fits_is_an_llm_error_without_a_call(
     fake_chat: FakeChatModel, settings: Settings
 ) -> None:
     tiny = settings.model_copy(update={"llm_context_tokens": 512, "llm_max_answer_tokens": 300})
     huge = passage(1, "engineers " * 500, offset=0)
-    answer = engine(fake_chat, tiny).answer("How many engineers?", [huge])
-    assert answer.refused and fake_chat.calls == []
+    with pytest.raises(LLMError, match="BRIEFBOT_LLM_CONTEXT_TOKENS=512"):
+        engine(fake_chat, tiny).answer("How many engineers?", [huge])
+    assert fake_chat.calls == []
 
 
 # --- answering ---------------------------------------------------------------------------
@@ -150,6 +153,34 @@ def test_the_model_saying_it_cannot_answer_is_a_refusal(
     answer = engine(fake_chat, settings).answer("Who won the cup?", PASSAGES)
     assert answer.refused and not answer.sentences
     assert answer.usage is not None and answer.usage.model == "fake-chat"
+
+
+def test_questions_in_the_reply_are_not_kept_as_claims(
+    fake_chat: FakeChatModel, settings: Settings
+) -> None:
+    fake_chat.enqueue(
+        "Question: How many soldiers will clear mines? "
+        "Another 1,000 soldiers will clear mines [2].",
+        "Question: How many soldiers will clear mines?",
+    )
+    answer = engine(fake_chat, settings).answer("Deminers?", PASSAGES)
+    assert [s.text for s in answer.sentences] == ["Another 1,000 soldiers will clear mines."]
+    echoed = engine(fake_chat, settings).answer("Deminers?", PASSAGES)
+    assert echoed.refused and echoed.refusal_reason and "questions" in echoed.refusal_reason
+
+
+def test_an_answer_cut_off_at_the_token_limit_loses_its_unfinished_sentence(
+    fake_chat: FakeChatModel, settings: Settings
+) -> None:
+    usage = Usage(prompt_tokens=10, completion_tokens=20)
+    fake_chat.enqueue(
+        ChatResult(
+            "Another 1,000 soldiers will clear mines [2]. The deminers arrive in", usage, "length"
+        )
+    )
+    answer = engine(fake_chat, settings).answer("Deminers?", PASSAGES)
+    assert [s.text for s in answer.sentences] == ["Another 1,000 soldiers will clear mines."]
+    assert any("cut off" in notice for notice in answer.notices)
 
 
 def test_llm_errors_propagate_for_the_orchestrator_to_fall_back(

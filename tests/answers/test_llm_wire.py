@@ -47,6 +47,17 @@ def test_streamed_answer_arrives_in_pieces_with_server_usage(
     )
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_finish_reason_is_reported(
+    llm_settings: Settings, stub_llm: StubLLMServer, stream: bool
+) -> None:
+    stub_llm.enqueue(Reply.answer("North Korea is sending", finish_reason="length"))
+    result = model(llm_settings).complete(
+        QUESTION, max_tokens=4, on_text=(lambda _: None) if stream else None
+    )
+    assert result.finish_reason == "length" and result.text == "North Korea is sending"
+
+
 def test_usage_is_estimated_when_the_server_reports_none(
     llm_settings: Settings, stub_llm: StubLLMServer
 ) -> None:
@@ -176,6 +187,13 @@ def test_api_key_never_appears_in_errors_logs_or_usage(
     assert TEST_API_KEY not in caplog.text
     usage = chat.complete(QUESTION, max_tokens=5).usage
     assert TEST_API_KEY not in usage.model_dump_json() + repr(chat.__dict__.get("name"))
+
+
+def test_credentials_in_the_server_url_stay_out_of_errors() -> None:
+    settings = Settings(_env_file=None, openai_base_url="http://bob:hunter2@127.0.0.1:9/v1")
+    with pytest.raises(LLMError) as raised:
+        model(settings).complete(QUESTION, max_tokens=5)
+    assert "hunter2" not in str(raised.value) and "127.0.0.1:9" in str(raised.value)
 
 
 def test_a_server_without_key_gets_a_placeholder_key(
@@ -345,3 +363,13 @@ def test_an_empty_answer_is_an_llm_error_not_a_refusal(
     stub_llm.enqueue(Reply.answer("   "))
     with pytest.raises(LLMError, match="empty answer"):
         engine(llm_settings).answer("How many engineers?", PASSAGES)
+
+
+def test_price_table_override_reads_json_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_LLM_PRICES", '{"smollm2": [0.5, 1.5]}')
+    settings = Settings(_env_file=None)
+    assert settings.llm_prices == {"smollm2": (0.5, 1.5)}
+    assert estimate_cost("smollm2", 2_000_000, 1_000_000, settings.llm_prices) == 2.5
+    assert estimate_cost("gpt-4o-mini", 1_000_000, 0) == 0.15

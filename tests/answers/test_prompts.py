@@ -74,6 +74,18 @@ def test_literal_braces_are_written_doubled(tmp_path: Path) -> None:
     assert prompt.render(sentence="S", span="P") == 'Reply {"supported": true} for S / P'
 
 
+def test_a_separator_line_splits_system_from_user_message(tmp_path: Path) -> None:
+    write(tmp_path, "judge", "Be strict about {sentence}.\n---\nSpan:\n{span}\n")
+    prompt = load_prompt("judge", DECLARED["judge"], tmp_path)
+    assert prompt.messages(sentence="S", span="a\n---\nb") == [
+        {"role": "system", "content": "Be strict about S."},
+        {"role": "user", "content": "Span:\na\n---\nb"},
+    ]
+    write(tmp_path, "judge", "{sentence} {span}")
+    single = load_prompt("judge", DECLARED["judge"], tmp_path)
+    assert single.messages(sentence="S", span="\n---\n") == [{"role": "user", "content": "S \n---"}]
+
+
 def test_rendering_with_other_values_fails(tmp_path: Path) -> None:
     prompt = load_prompt("judge", DECLARED["judge"], DEFAULT_PROMPTS_DIR)
     with pytest.raises(PromptError, match="missing: span; unknown: extra"):

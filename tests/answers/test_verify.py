@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from briefbot.citations import CitedText
+from briefbot import Briefbot
+from briefbot.citations import CitedSentence, CitedText
 from briefbot.settings import Settings
 from briefbot.verify import (
     NO_SUPPORT_REASON,
@@ -159,6 +160,7 @@ def test_judge_can_veto_support(settings: Settings) -> None:
     )
     assert not result.supported
     assert judge.calls and "5,000" in judge.calls[0][1]
+    assert result.note is not None and "judge" in result.note
 
 
 def _text(settings: Settings, *texts: str) -> CitedText:
@@ -208,3 +210,30 @@ def test_negation_absent_from_span_fails(settings: Settings) -> None:
     result = verify("North Korea is not sending 5,000 engineers to Russia.", P1, settings=settings)
     assert not result.supported
     assert result.note is not None and "negation" in result.note
+
+
+@pytest.mark.real_model
+def test_real_minilm_separates_paraphrases_from_inventions(real_seed_bot: Briefbot) -> None:
+    from briefbot.answers import passages_from_hits
+
+    retrieval = real_seed_bot.retrieve("North Korea engineers deminers Russia Lavrov", k=10)
+    passages = passages_from_hits(retrieval.hits)
+    claims = {
+        "Pyongyang is dispatching roughly 5,000 army engineers to fix Russian roads.": True,
+        "Around 1,000 additional soldiers will handle demining.": True,
+        "Lavrov thanked North Korea for its support.": True,
+        "North Korea is sending 7,000 engineers to Russia.": False,
+        "Vladimir Putin met Kim Jong Un in Moscow.": False,
+        "China is expected to send peacekeepers to the region.": False,
+        "The conflict is likely to end soon.": False,
+    }
+    first = passages[0]
+    sentences = [
+        CitedSentence(text=text, citations=[first.citation(0, len(first.text))]) for text in claims
+    ]
+    verified = verify_sentences(sentences, passages, real_seed_bot.embedder, real_seed_bot.settings)
+    assert {s.text: s.supported for s in verified} == claims
+    article = real_seed_bot.article(first.article_id)
+    for s in verified:
+        for c in s.citations:
+            assert c.quote == article.text[c.start : c.end]

@@ -43,15 +43,12 @@ def test_seed_article_both_readings(seed_bot: Briefbot) -> None:
         "Pyongyang",
         "its own state media",
     } <= speakers
-    state_media = [
-        s
-        for claim in reading.critical.claims
-        for s in claim.speakers
-        if s.source_type == "state_media"
+    (state_claim,) = [
+        c
+        for c in reading.critical.claims
+        if any(s.source_type == "state_media" for s in c.speakers)
     ]
-    assert (state_media and "Pyongyang" in state_media[0].citation.quote) or any(
-        "Pyongyang" in c.citation.quote for c in reading.critical.claims if state_media
-    )
+    assert "echoed by Pyongyang in its own state media" in state_claim.citation.quote
     hedges = {h.text for h in reading.critical.hedges}
     assert {"reportedly", "is expected to", "could"} <= hedges
     loaded = {t.text: t for t in reading.critical.loaded_terms}
@@ -62,6 +59,12 @@ def test_seed_article_both_readings(seed_bot: Briefbot) -> None:
     neutral = reading.neutral.text
     assert "special military operation" not in neutral and "mercenaries" not in neutral
     assert all(len(s.citations) == 1 for s in reading.neutral.sentences)
+    summary = reading.neutral.summary
+    assert summary
+    assert all(c.n == 1 for s in summary for c in s.citations)
+    evaluative_starts = {e.citation.start for e in reading.critical.evaluative}
+    assert all(c.start not in evaluative_starts for s in summary for c in s.citations)
+    assert any("claims" in s.citations[0].quote and "says" in s.text for s in summary)
     assert report.comparison is None
     assert any("only one article" in n for n in report.notices)
     assert any("corroboration not checked" in n for n in report.notices)

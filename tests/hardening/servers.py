@@ -86,6 +86,7 @@ def gzip_bomb(expanded_bytes: int) -> Route:
 class LocalServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (path, Host header)
+    headers: list[dict[str, str]] = field(default_factory=list)
     port: int = 0
 
     @property
@@ -105,6 +106,7 @@ def serve(routes: dict[str, Route] | None = None) -> Iterator[LocalServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append((self.path, self.headers.get("Host", "")))
+            state.headers.append({k.lower(): v for k, v in self.headers.items()})
             route = state.routes.get(self.path.split("?")[0])
             if route is None:
                 _send(self, 404, b"not found", {"Content-Type": "text/plain"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,26 @@ def test_embedder_dimension_mismatch_is_reported_not_repaired(filled: Briefbot) 
     embedder = [f for f in health.findings if f.check == "embedder"]
     assert embedder and not any(f.repairable for f in embedder)
     assert any("not repaired" in r for r in health.repairs)
+
+
+def test_cli_doctor_reports_then_repairs(filled: Briefbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from briefbot.cli import app, maintenance
+
+    monkeypatch.setattr(maintenance, "open_bot", lambda store=None: filled)
+    victim = filled.store.list_articles()[0].id
+    filled.store.articles.delete(ids=[victim])
+    runner = CliRunner()
+
+    found = runner.invoke(app, ["doctor"])
+    assert found.exit_code == 1
+    assert "orphan-chunks" in found.output and "fixable with --repair" in found.output
+
+    fixed = runner.invoke(app, ["doctor", "--repair", "--json"])
+    assert fixed.exit_code == 0, fixed.output
+    report = json.loads(fixed.output)
+    assert report["ok"] is True and report["articles"] == 11
+    assert any(r.startswith("deleted") for r in report["repairs"])
+
+    assert runner.invoke(app, ["doctor"]).exit_code == 0

@@ -106,27 +106,27 @@ def test_non_http_schemes_are_refused(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "why"),
     [
-        ("http://127.0.0.1/", "loopback"),
-        ("http://localhost:8080/", "loopback"),
-        ("http://[::1]/", "loopback"),
-        ("http://10.1.2.3/", "private"),
-        ("http://192.168.0.1/", "private"),
-        ("http://100.64.0.1/", "private"),
-        ("http://169.254.169.254/latest/meta-data/", "link-local"),
-        ("http://[::ffff:127.0.0.1]/", "loopback"),
-        ("http://[::ffff:169.254.169.254]/", "link-local"),
-        ("http://0.0.0.0/", "unspecified"),
-        ("http://2130706433/", "loopback"),
+        ("http://127.0.0.1/", "a loopback address"),
+        ("http://localhost:8080/", "a loopback address"),
+        ("http://[::1]/", "a loopback address"),
+        ("http://10.1.2.3/", "a private or reserved address"),
+        ("http://192.168.0.1/", "a private or reserved address"),
+        ("http://100.64.0.1/", "a private or reserved address"),
+        ("http://169.254.169.254/latest/meta-data/", "a link-local"),
+        ("http://[::ffff:127.0.0.1]/", "a loopback address"),
+        ("http://[::ffff:169.254.169.254]/", "a link-local"),
+        ("http://0.0.0.0/", "a multicast or unspecified address"),
+        ("http://2130706433/", "a loopback address"),
     ],
 )
 def test_forbidden_addresses_are_refused(url: str, why: str) -> None:
-    with pytest.raises(UnsafeURLError, match=why):
+    with pytest.raises(UnsafeURLError, match=f"resolves to [^,]+, {why}"):
         check_url(url)
 
 
 def test_allow_private_hosts_still_refuses_metadata_addresses() -> None:
     assert check_url("http://10.1.2.3/", allow_private=True).address.exploded == "10.1.2.3"
-    with pytest.raises(UnsafeURLError, match="link-local"):
+    with pytest.raises(UnsafeURLError, match=r"169\.254\.169\.254, a link-local"):
         check_url("http://169.254.169.254/", allow_private=True)
 
 
@@ -156,7 +156,7 @@ def test_allowlisted_local_server_is_fetched(fetcher: Fetcher, server: LocalServ
 
 
 def test_unlisted_local_server_is_refused_by_default(tmp_path: Path, server: LocalServer) -> None:
-    with pytest.raises(UnsafeURLError, match="loopback"):
+    with pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1, a loopback address"):
         Fetcher(make_settings(tmp_path, [])).fetch(f"{server.base}/article")
     assert server.requests == []
 
@@ -164,8 +164,8 @@ def test_unlisted_local_server_is_refused_by_default(tmp_path: Path, server: Loc
 @pytest.mark.parametrize(
     ("path", "why"),
     [
-        ("/to-metadata", "redirected to http://169.254.169.254/.*link-local"),
-        ("/to-other", "redirected to http://127.0.0.1:.*loopback"),
+        ("/to-metadata", "redirected to http://169.254.169.254/.*, a link-local"),
+        ("/to-other", "redirected to http://127.0.0.1:.*, a loopback address"),
         ("/to-file", "redirected to file:.*/etc/passwd: only http and https"),
         ("/to-gopher", "only http and https"),
     ],
@@ -257,8 +257,8 @@ def _bot(tmp_path: Path, server: LocalServer) -> Briefbot:
 @pytest.mark.parametrize(
     ("path", "why"),
     [
-        ("/to-metadata", "link-local"),
-        ("/to-other", "loopback"),
+        ("/to-metadata", ", a link-local"),
+        ("/to-other", ", a loopback address"),
         ("/to-file", "only http and https"),
         ("/endless", "byte limit"),
         ("/bomb", "byte limit"),
@@ -312,6 +312,29 @@ def test_feed_entries_pointing_at_forbidden_addresses_are_skipped(
     assert len(report.added) == 1
     reasons = sorted(s.reason for s in report.skipped)
     assert len(reasons) == 2
-    assert any("link-local" in r for r in reasons)
+    assert any(", a link-local" in r for r in reasons)
     assert any("only http and https" in r for r in reasons)
     assert [p for p, _ in server.requests] == ["/feed.xml", "/article"]
+
+
+def test_proxy_settings_and_netrc_are_ignored(
+    fetcher: Fetcher, server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy would resolve names itself (undoing the address check) and .netrc leaks logins."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login reporter password hunter2\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert b"Harbour bridge" in fetcher.fetch(f"{server.base}/article").body
+    assert "authorization" not in server.headers[-1]
+
+
+def test_allowlisted_name_connects_over_ipv4_first(server: LocalServer, tmp_path: Path) -> None:
+    """``localhost`` resolves to ::1 and 127.0.0.1; the server listens on IPv4 only."""
+    fetcher = Fetcher(make_settings(tmp_path, [f"localhost:{server.port}"]))
+    page = fetcher.fetch(f"http://localhost:{server.port}/article")
+    assert page.url == f"http://localhost:{server.port}/article"
+    assert server.requests[-1] == ("/article", f"localhost:{server.port}")

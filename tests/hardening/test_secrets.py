@@ -145,7 +145,7 @@ def test_cli_ask_with_failing_llm_leaks_nothing(
     }
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     outputs = []
-    for extra in (["--json"], []):
+    for extra in [[] if debug else ["--json"]]:
         result = subprocess.run(
             [
                 str(BRIEFBOT),

@@ -124,12 +124,13 @@ def chromium(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
 
 
 def wait_ready(page: Any, timeout_ms: float = 60_000) -> None:
-    """Wait until the app has finished its script run (no running indicator, header shown)."""
-    page.wait_for_selector("h2", timeout=timeout_ms)
+    """Wait until the app's script run is over and the page header is drawn."""
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
         timeout=timeout_ms,
     )
+    page.wait_for_selector("h2", timeout=timeout_ms)
 
 
 def ask(page: Any, question: str, timeout_ms: float = 60_000) -> None:

@@ -9,7 +9,7 @@ from tests.ui.conftest import AppFactory
 
 def test_brief_of_a_chosen_article(seed_bot: Briefbot, make_app: AppFactory) -> None:
     (seed,) = seed_bot.articles()
-    at = make_app(seed_bot).switch_page("pages/brief.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/brief.py").run()
     at.multiselect(key="brief_articles").select(seed.id)
     at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
 
@@ -24,14 +24,14 @@ def test_brief_of_a_chosen_article(seed_bot: Briefbot, make_app: AppFactory) -> 
 
 
 def test_brief_needs_a_scope(seed_bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(seed_bot).switch_page("pages/brief.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/brief.py").run()
     at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
     assert "Pick at least one article" in at.warning[0].value
     assert "brief_result" not in at.session_state
 
 
 def test_topic_that_finds_nothing_says_so(seed_bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(seed_bot).switch_page("pages/brief.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/brief.py").run()
     at.radio(key="brief_scope").set_value("A topic")
     at.text_input(key="brief_topic").input("zzzz qqqq xxxx")
     at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
@@ -39,3 +39,19 @@ def test_topic_that_finds_nothing_says_so(seed_bot: Briefbot, make_app: AppFacto
     assert not at.exception
     assert at.error, "an empty scope is an error message, never an empty brief"
     assert at.session_state["brief_result"] is None
+
+
+def test_brief_on_a_topic(seed_bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(seed_bot).switch_page("app_pages/brief.py").run()
+    at.radio(key="brief_scope").set_value("A topic")
+    at.text_input(key="brief_topic").input("North Korean engineers sent to Russia")
+    at.slider(key="brief_words").set_value(60)
+    at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
+
+    assert not at.exception
+    brief = at.session_state["brief_result"]
+    assert brief.query == "North Korean engineers sent to Russia"
+    assert brief.max_words == 60 and brief.word_count <= 60
+    assert any(
+        c.value.startswith(f"{brief.word_count} words · 1 article read") for c in at.main.caption
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from briefbot import Briefbot
@@ -81,7 +83,21 @@ def test_outlet_filter_is_applied_and_reported(
     turn = at.session_state["chat_turns"][0]
     assert turn["filters"].outlets == [outlet]
     assert turn["answer"].refused, "the seed article is outside the chosen outlet"
-    assert "Searched in outlets Evil \\[Gazette\\]\\(http" in at.info[0].value
+    assert "Searched in outlets Evil \\[Gazette\\]\\(`http://evil.example)`." in at.info[0].value
+
+
+def test_date_range_is_applied_as_whole_days(real_seed_bot: Briefbot, make_app: AppFactory) -> None:
+    from tests.ui.conftest import hostile_article
+
+    real_seed_bot.ingest_articles([hostile_article()])
+    at = make_app(real_seed_bot)
+    at.date_input(key="chat_days").set_value((date(2024, 11, 2), date(2024, 11, 2))).run()
+    at.chat_input[0].set_value(QUESTION).run()
+
+    turn = at.session_state["chat_turns"][0]
+    assert turn["filters"].since == datetime(2024, 11, 2, tzinfo=UTC)
+    assert turn["filters"].until.date() == date(2024, 11, 2)
+    assert all(s.article_id == hostile_article().id for s in turn["answer"].sources)
 
 
 def test_clear_empties_the_conversation(real_seed_bot: Briefbot, make_app: AppFactory) -> None:
@@ -141,4 +157,4 @@ def test_hostile_source_in_an_answer_is_shown_literally(
     assert any(s.title.startswith("[click]") for s in answer.sources)
     html = rendered_html(at)
     assert "<a " not in html and "<script" not in html and "<img" not in html
-    assert "[click](http://evil.example)" in html
+    assert "[click](<code>http://evil.example)</code>" in html

@@ -23,7 +23,7 @@ def story_bot(seed_bot: Briefbot) -> Briefbot:
 
 def test_one_article_shows_both_readings(seed_bot: Briefbot, make_app: AppFactory) -> None:
     (seed,) = seed_bot.articles()
-    at = make_app(seed_bot).switch_page("pages/framing.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/framing.py").run()
     at.multiselect(key="framing_articles").select(seed.id)
     at.button(key=SUBMIT).click().run()
 
@@ -35,7 +35,9 @@ def test_one_article_shows_both_readings(seed_bot: Briefbot, make_app: AppFactor
 
     labels = [e.label.replace("\\", "") for e in at.expander]
     assert any(label.startswith("**South Korea’s Yonhap news agency") for label in labels)
-    assert any(label.startswith("**special military operation → war/invasion**") for label in labels)
+    assert any(
+        label.startswith("**special military operation → war/invasion**") for label in labels
+    )
     assert any(label.startswith("**reportedly**") for label in labels)
 
     hedge = next(e for e in at.expander if e.label.replace("\\", "").startswith("**reportedly**"))
@@ -45,7 +47,7 @@ def test_one_article_shows_both_readings(seed_bot: Briefbot, make_app: AppFactor
 
 def test_three_outlets_are_compared(story_bot: Briefbot, make_app: AppFactory) -> None:
     ids = [a.id for a in story_bot.articles()]
-    at = make_app(story_bot).switch_page("pages/framing.py").run()
+    at = make_app(story_bot).switch_page("app_pages/framing.py").run()
     at.multiselect(key="framing_articles").set_value(ids)
     at.button(key=SUBMIT).click().run()
 
@@ -61,8 +63,11 @@ def test_three_outlets_are_compared(story_bot: Briefbot, make_app: AppFactory) -
     assert at.get("vega_lite_chart"), "the loaded-term and tone chart is drawn"
 
     facts = [e for e in at.expander if e.label.startswith("**Fact ")]
-    assert len(facts) == len(report.comparison.facts)
-    shared = next(e for e in facts if " all: " in e.label)
+    shared_facts = [f for f in report.comparison.facts if f.coverage != "one"]
+    assert len(facts) == len(shared_facts)
+    alone = [e for e in at.expander if e.label.startswith("Only in ")]
+    assert sum(len(e.markdown) for e in alone) == len(report.comparison.facts) - len(facts)
+    shared = next(e for e in facts if " all: " in e.label.replace("\\", ""))
     assert {m.value.split("_:")[0].strip("_") for m in shared.markdown} == {
         "Harbour Wire",
         "Evening Tribune",
@@ -71,7 +76,7 @@ def test_three_outlets_are_compared(story_bot: Briefbot, make_app: AppFactory) -
 
 
 def test_topic_with_nothing_near_is_an_error(seed_bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(seed_bot).switch_page("pages/framing.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/framing.py").run()
     at.radio(key="framing_scope").set_value("Articles near a topic")
     at.button(key=SUBMIT).click().run()
     assert "Pick at least one article" in at.warning[0].value

@@ -17,7 +17,7 @@ The harbour bridge reopened on Monday after ten weeks of repairs, the city counc
 
 
 def test_upload_ingests_the_file_and_reports(bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(bot).switch_page("pages/library.py").run()
+    at = make_app(bot).switch_page("app_pages/library.py").run()
     assert any("store is empty" in i.value for i in at.info)
 
     at.file_uploader(key="upload_files").set_value(("bridge.txt", STORY, "text/plain"))
@@ -33,7 +33,7 @@ def test_upload_ingests_the_file_and_reports(bot: Briefbot, make_app: AppFactory
 
 
 def test_upload_of_a_bad_file_lists_it_as_skipped(bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(bot).switch_page("pages/library.py").run()
+    at = make_app(bot).switch_page("app_pages/library.py").run()
     at.file_uploader(key="upload_files").set_value(("empty.txt", b"", "text/plain"))
     at.button(key="FormSubmitter:upload_form-Ingest files").click().run()
 
@@ -44,7 +44,7 @@ def test_upload_of_a_bad_file_lists_it_as_skipped(bot: Briefbot, make_app: AppFa
 
 
 def test_open_shows_the_full_text(seed_bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(seed_bot).switch_page("pages/library.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/library.py").run()
     at.button(key="library_open").click().run()
 
     body = "\n".join(m.value for m in at.markdown)
@@ -53,7 +53,7 @@ def test_open_shows_the_full_text(seed_bot: Briefbot, make_app: AppFactory) -> N
 
 
 def test_search_narrows_the_list(seed_bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(seed_bot).switch_page("pages/library.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/library.py").run()
     at.text_input(key="library_search").input("no such outlet anywhere").run()
     assert any(i.value == "No article matches." for i in at.info)
 
@@ -62,7 +62,7 @@ def test_search_narrows_the_list(seed_bot: Briefbot, make_app: AppFactory) -> No
 
 
 def test_delete_asks_then_removes_the_article(seed_bot: Briefbot, make_app: AppFactory) -> None:
-    at = make_app(seed_bot).switch_page("pages/library.py").run()
+    at = make_app(seed_bot).switch_page("app_pages/library.py").run()
     at.button(key="library_delete").click().run()
     assert seed_bot.articles(), "nothing is deleted before the confirmation"
     assert "Delete" in at.warning[0].value
@@ -77,14 +77,26 @@ def test_delete_asks_then_removes_the_article(seed_bot: Briefbot, make_app: AppF
 
 def test_hostile_title_and_text_show_literally(bot: Briefbot, make_app: AppFactory) -> None:
     bot.ingest_articles([hostile_article()])
-    at = make_app(bot).switch_page("pages/library.py").run()
+    at = make_app(bot).switch_page("app_pages/library.py").run()
     at.button(key="library_open").click().run()
 
     html = rendered_html(at)
     assert "<a " not in html
     assert "<script" not in html and "<img" not in html and "<strong>bold" not in html
-    assert "[click](http://evil.example)" in html
+    assert "[click](<code>http://evil.example)</code>" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert not [b for b in at.get("link_button")], "a javascript: URL is never a link"
     assert HOSTILE_TITLE in at.selectbox(key="library_article").options[0]
+
+
+def test_url_ingest_reports_a_refused_address(bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(bot).switch_page("app_pages/library.py").run()
+    at.text_area(key="ingest_urls").input("http://127.0.0.1:9/feed.xml")
+    at.button(key="FormSubmitter:url_form-Fetch and ingest").click().run()
+
+    assert not at.exception
+    assert "0 added" in at.warning[0].value and "1 skipped" in at.warning[0].value
+    skipped = next(m.value for m in at.markdown if m.value.startswith("- skipped"))
+    assert "`http://127.0.0.1:9/feed.xml`" in skipped
+    assert bot.articles() == []

@@ -22,24 +22,59 @@ def render(markdown: str) -> str:
     return PARSER.render(markdown)
 
 
-def visible_text(rendered: str) -> str:
-    return html.unescape(re.sub(r"</?p>", "", rendered)).strip()
+FRAGMENTS = st.sampled_from(
+    [
+        "http://evil.example/x",
+        "www.evil.example",
+        "a@b.example",
+        "mailto:x",
+        "`",
+        "``",
+        "[",
+        "](",
+        ")",
+        "<script>",
+        "**",
+        "_",
+        "$",
+        ":red[",
+        "&amp;",
+        "\\",
+        "# ",
+        "\n",
+        " ",
+        "1. ",
+        "> ",
+    ]
+)
+SOURCE_TEXT = st.lists(
+    FRAGMENTS | st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"])),
+    max_size=12,
+).map("".join)
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200))
+@given(SOURCE_TEXT)
 def test_escaped_inline_text_renders_as_exactly_itself(text: str) -> None:
     rendered = render(fmt.md_escape_inline(text))
     tags = set(re.findall(r"<(/?\w+)", rendered))
-    assert tags <= {"p", "/p"}
-    assert visible_text(rendered) == re.sub(r"\s+", " ", fmt.clean(text)).strip()
+    assert tags <= {"p", "/p", "code", "/code"}
+    shown = html.unescape(re.sub(r"</?(p|code)>", "", rendered)).strip()
+    assert shown == re.sub(r"\s+", " ", fmt.clean(text)).strip()
+
+
+def test_links_become_code_spans_never_links() -> None:
+    rendered = render(fmt.md_escape_inline("see [x](http://evil.example) or www.evil.example"))
+    assert "<a" not in rendered
+    assert "<code>http://evil.example)</code>" in rendered
+    assert "<code>www.evil.example</code>" in rendered
 
 
 def test_hostile_markup_stays_literal() -> None:
     hostile = "[click](http://evil) <script>alert(1)</script> ![x](y) **b** `c` # h\n> q"
     rendered = render(fmt.md_escape(hostile))
     assert "<a" not in rendered and "<script" not in rendered and "<img" not in rendered
-    assert "<strong>" not in rendered and "<code>" not in rendered and "<h1>" not in rendered
-    assert "[click](http://evil)" in rendered
+    assert "<strong>" not in rendered and "<code>c" not in rendered and "<h1>" not in rendered
+    assert "[click](<code>http://evil)</code>" in rendered
     assert "&lt;script&gt;" in rendered
 
 

@@ -61,12 +61,12 @@ def qa(
         err_console.print(safe(message))
 
     with errors_as_messages(), tempfile.TemporaryDirectory(prefix="briefbot-eval-") as work:
+        rtqa = load_realtimeqa(data / "realtimeqa")
+        rgb_items = load_rgb(data / "rgb" / "en_fact.jsonl") if rgb else []
         settings = Settings()
         location = store or state.store or str(Path(work) / "realtimeqa-store")
         bot = Briefbot.open(store=location, settings=settings)
-        result = evaluate_realtimeqa(
-            bot, load_realtimeqa(data / "realtimeqa"), k, answers=answers, limit=limit, progress=say
-        )
+        result = evaluate_realtimeqa(bot, rtqa, k, answers=answers, limit=limit, progress=say)
         console.print(safe(realtimeqa_markdown(result)))
         if rgb:
             rgb_settings = settings.model_copy(
@@ -75,8 +75,6 @@ def qa(
             rgb_bot = Briefbot.open(
                 store=Path(work) / "rgb-store", settings=rgb_settings, embedder=bot.embedder
             )
-            rgb_result = evaluate_rgb(
-                rgb_bot, load_rgb(data / "rgb" / "en_fact.jsonl"), answers=answers, progress=say
-            )
+            rgb_result = evaluate_rgb(rgb_bot, rgb_items, answers=answers, progress=say)
             console.print()
             console.print(safe(rgb_markdown(rgb_result)))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from briefbot.citations import Citation
+from briefbot.citations import Citation, CitedSentence
 from briefbot.cli.common import (
     StoreOption,
     command,
@@ -31,10 +31,32 @@ def _quote(citation: Citation) -> str:
     return f"“{safe(citation.quote)}” {_ref(citation)}"
 
 
+def _print_llm(sentences: list[CitedSentence], title: str) -> None:
+    if not sentences:
+        return
+    table = Table("sentence", "supported", "cited span", "note", title=title)
+    for sentence in sentences:
+        table.add_row(
+            safe(sentence.text),
+            "yes" if sentence.supported else "[red]NO[/red]",
+            "\n".join(_quote(c) for c in sentence.citations) or "none",
+            safe(sentence.note or ""),
+        )
+    console.print(table)
+
+
 def _print_article(article: ArticleFraming) -> None:
     console.rule(
         f"[bold][{article.source_n}] {safe(article.title)}[/bold] — {safe(article.outlet)}"
     )
+    if article.neutral.summary:
+        console.print("[bold]Neutral summary[/bold] (the brief, loaded words replaced):")
+        console.print(
+            " ".join(
+                f"{safe(s.text)} {' '.join(_ref(c) for c in s.citations)}"
+                for s in article.neutral.summary
+            )
+        )
     neutral = Table(
         "#", "neutral reading", "source", "attribution / wording", title="Neutral reading"
     )
@@ -50,6 +72,8 @@ def _print_article(article: ArticleFraming) -> None:
         console.print(f"  [dim]left out {_quote(dropped.citation)}: {safe(dropped.reason)}[/dim]")
     for note in article.neutral.notes:
         console.print(f"  [dim]{safe(note)}[/dim]")
+
+    _print_llm(article.neutral.llm, "LLM neutral rewrite (each sentence verified)")
 
     critical = article.critical
     claims = Table("claim (quoted)", "who says so", "hedges", "corroborated", title="Claims")
@@ -109,6 +133,7 @@ def _print_article(article: ArticleFraming) -> None:
         for party in critical.unquoted_parties:
             parties.add_row(safe(party.name), str(party.mentions), _quote(party.citation))
         console.print(parties)
+    _print_llm(critical.llm, "LLM critical reading (each sentence verified)")
     tone = article.tone
     console.print(
         f"tone: mean sentiment {tone.mean_compound:+.2f}, "
@@ -174,6 +199,10 @@ def compare(
         str | None, typer.Option("--query", "-q", help="Compare the articles near this query.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    llm: Annotated[
+        bool,
+        typer.Option("--llm", help="Also let the language model write both readings (verified)."),
+    ] = False,
     chart: Annotated[
         Path | None,
         typer.Option("--chart", help="Write the loaded-terms/tone chart (Vega-Lite JSON) here."),
@@ -181,7 +210,9 @@ def compare(
     store: StoreOption = None,
 ) -> None:
     """Neutral and critical readings of articles, compared across outlets; every item quoted."""
-    report = open_bot(store).compare(article_ids=article_ids or None, query=query)
+    report = open_bot(store).compare(
+        article_ids=article_ids or None, query=query, mode="llm" if llm else "offline"
+    )
     if chart is not None:
         if report.comparison is None:
             raise typer.BadParameter("a chart needs two or more articles", param_hint="--chart")

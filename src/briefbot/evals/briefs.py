@@ -47,7 +47,11 @@ def _neus_part(part: str) -> tuple[str, str]:
     return match.group("title").strip(), match.group("body").strip()
 
 
-def load_neus(folder: Path, limit: int | None = None) -> list[Item]:
+def _window(items: list[Item], offset: int, limit: int | None) -> list[Item]:
+    return items[offset : offset + limit] if limit else items[offset:]
+
+
+def load_neus(folder: Path, limit: int | None = None, offset: int = 0) -> list[Item]:
     """Stories of ``val.source`` (3 articles split by ``[SEP]``) with ``val.target`` roundups."""
     sources = (folder / "val.source").read_text(encoding="utf-8").splitlines()
     targets = (folder / "val.target").read_text(encoding="utf-8").splitlines()
@@ -55,10 +59,10 @@ def load_neus(folder: Path, limit: int | None = None) -> list[Item]:
     for index, (source, target) in enumerate(zip(sources, targets, strict=True)):
         articles = [_neus_part(part) for part in source.split("[SEP]") if part.strip()]
         items.append(Item(f"neus-{index}", articles, _neus_part(target)[1]))
-    return items[:limit] if limit else items
+    return _window(items, offset, limit)
 
 
-def load_frank(folder: Path, limit: int | None = None) -> list[Item]:
+def load_frank(folder: Path, limit: int | None = None, offset: int = 0) -> list[Item]:
     """CNN/DM articles of FRANK (those with ``*_reference`` highlights)."""
     items = []
     for path in sorted((folder / "articles").glob("*.json")):
@@ -68,7 +72,7 @@ def load_frank(folder: Path, limit: int | None = None) -> list[Item]:
             continue
         reference = str(data.get("bart_reference") or data[references[0]])
         items.append(Item(f"frank-{path.stem[:12]}", [("", str(data["article"]))], reference))
-    return items[:limit] if limit else items
+    return _window(items, offset, limit)
 
 
 def lead3(articles: list[tuple[str, str]], max_words: int) -> str:
@@ -208,11 +212,16 @@ def run(
     settings: Settings,
     *,
     limit: int | None = None,
+    offset: int = 0,
     max_words: int | None = None,
     sets: tuple[str, ...] = ("neus", "frank"),
     progress: Callable[[str], Progress] | None = None,
 ) -> list[SetResult]:
-    """Evaluate the chosen sets under ``data`` (the shared data folder)."""
+    """Evaluate the chosen sets under ``data`` (the shared data folder).
+
+    ``offset`` skips the first items of each set (e.g. those the selection weights were
+    chosen on), ``limit`` keeps the next N.
+    """
     budget = max_words or settings.brief_max_words
     loaders = {"neus": load_neus, "frank": load_frank}
     results = []
@@ -222,7 +231,7 @@ def run(
         folder = data / name
         if not folder.is_dir():
             raise BriefbotError(f"{folder} does not exist; pass the shared data folder (--data)")
-        items = loaders[name](folder, limit)
+        items = loaders[name](folder, limit, offset)
         results.append(
             evaluate(name, items, embedder, settings, budget, progress(name) if progress else None)
         )

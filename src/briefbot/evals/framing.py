@@ -289,8 +289,8 @@ def evaluate_basil(
                 continue
             texts = [[s.span.text for s in analyses[i]] for i in group]
             for fact in align(texts, embedder.embed, threshold):
-                if len({d for d, _ in fact}) == 1:
-                    for d, s in fact:
+                if len({d for d, _, _ in fact}) == 1:
+                    for d, s, _ in fact:
                         one_sided[group[d]][s] = True
     strong = [[abs(s.compound) >= STRONG_SENTIMENT for s in x] for x in analyses]
     inf_gold = [a.inf for a in articles]
@@ -422,6 +422,10 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
+def _lift(recall: float | None, rate: float | None) -> str:
+    return "n/a" if recall is None or not rate else f"{recall / rate:.2f}"
+
+
 def render_markdown(basil: BasilResult | None, neus: list[LeanRow] | None) -> str:
     lines: list[str] = []
     if basil is not None:
@@ -436,7 +440,7 @@ def render_markdown(basil: BasilResult | None, neus: list[LeanRow] | None) -> st
             "|---|---|---|---|---|---|",
             f"| loaded-term lexicon | {basil.lex.flags} | {_pct(basil.lex.precision)} | "
             f"{_pct(basil.lex.recall)} | {_pct(basil.lex.f1)} | {basil.article_spearman:.2f} |",
-            f"| baseline: words with strong VADER sentiment (|compound| ≥ "
+            f"| baseline: words with strong VADER sentiment (absolute compound ≥ "
             f"{BASELINE_WORD_COMPOUND}) | {basil.lex_baseline.flags} | "
             f"{_pct(basil.lex_baseline.precision)} | {_pct(basil.lex_baseline.recall)} | "
             f"{_pct(basil.lex_baseline.f1)} | {basil.baseline_spearman:.2f} |",
@@ -444,15 +448,20 @@ def render_markdown(basil: BasilResult | None, neus: list[LeanRow] | None) -> st
             f"Precision of lexicon flags outside quotation marks only: "
             f"{_pct(basil.lex_precision_writer_voice)}.",
             "",
-            "| informational bias (`inf` spans) | recall | sentences flagged |",
-            "|---|---|---|",
+            "| informational bias (`inf` spans) | recall | sentences flagged | lift |",
+            "|---|---|---|---|",
             f"| one-sided (evaluative voice) or reported by this outlet only "
             f"(aligned with {basil.embedder or 'no embedder'}) | {_pct(basil.inf_recall)} | "
-            f"{_pct(basil.inf_flag_rate)} |",
+            f"{_pct(basil.inf_flag_rate)} | {_lift(basil.inf_recall, basil.inf_flag_rate)} |",
             f"| evaluative voice only | {_pct(basil.inf_evaluative_only_recall)} | "
-            f"{_pct(basil.inf_evaluative_flag_rate)} |",
-            f"| baseline: sentences with |compound| ≥ {STRONG_SENTIMENT} | "
-            f"{_pct(basil.inf_baseline_recall)} | {_pct(basil.inf_baseline_flag_rate)} |",
+            f"{_pct(basil.inf_evaluative_flag_rate)} | "
+            f"{_lift(basil.inf_evaluative_only_recall, basil.inf_evaluative_flag_rate)} |",
+            f"| baseline: sentences with absolute compound ≥ {STRONG_SENTIMENT} | "
+            f"{_pct(basil.inf_baseline_recall)} | {_pct(basil.inf_baseline_flag_rate)} | "
+            f"{_lift(basil.inf_baseline_recall, basil.inf_baseline_flag_rate)} |",
+            "",
+            "Lift is recall divided by the share of sentences flagged: flagging sentences at "
+            "random gives about 1.0.",
             "",
             "| outlet | articles | words | loaded flags /1k words | VADER baseline /1k | "
             "annotated `lex` /1k | annotated `inf` /1k |",

@@ -57,12 +57,13 @@ class _UnionFind:
 
 def align(
     texts: Sequence[Sequence[str]], embed: Embed, threshold: float
-) -> list[list[tuple[int, int]]]:
+) -> list[list[tuple[int, int, float]]]:
     """Group sentences of several documents into facts.
 
     Each sentence is linked to its most similar sentence in every other document when the
     cosine similarity reaches ``threshold``; linked sentences form one fact. Returns facts as
-    lists of (document index, sentence index), in order of first appearance.
+    lists of (document index, sentence index, best similarity to another document), in order
+    of first appearance.
     """
     flat = [(d, s) for d, doc in enumerate(texts) for s in range(len(doc))]
     if not flat:
@@ -70,6 +71,7 @@ def align(
     vectors = embed([texts[d][s] for d, s in flat])
     offsets = np.cumsum([0, *[len(doc) for doc in texts]])
     groups = _UnionFind(len(flat))
+    best_link = np.zeros(len(flat))
     for a in range(len(texts)):
         for b in range(len(texts)):
             if a == b or not len(texts[a]) or not len(texts[b]):
@@ -77,11 +79,14 @@ def align(
             block = vectors[offsets[a] : offsets[a + 1]] @ vectors[offsets[b] : offsets[b + 1]].T
             best = block.argmax(axis=1)
             for i, j in enumerate(best):
-                if block[i, j] >= threshold:
-                    groups.union(int(offsets[a] + i), int(offsets[b] + j))
-    facts: dict[int, list[tuple[int, int]]] = {}
-    for index, item in enumerate(flat):
-        facts.setdefault(groups.find(index), []).append(item)
+                value = float(block[i, j])
+                row = int(offsets[a] + i)
+                best_link[row] = max(best_link[row], value)
+                if value >= threshold:
+                    groups.union(row, int(offsets[b] + j))
+    facts: dict[int, list[tuple[int, int, float]]] = {}
+    for index, (d, s) in enumerate(flat):
+        facts.setdefault(groups.find(index), []).append((d, s, float(best_link[index])))
     return list(facts.values())
 
 
@@ -91,7 +96,7 @@ def compare(outlets: Sequence[OutletInput], embed: Embed, threshold: float) -> C
     facts: list[Fact] = []
     for group in groups:
         cells: dict[int, FactCell] = {}
-        for d, s in group:
+        for d, s, _ in sorted(group, key=lambda item: -item[2]):
             if d in cells:
                 continue
             span = claims[d][s].span

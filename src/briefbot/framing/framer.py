@@ -8,12 +8,12 @@ similar sentences in other articles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from briefbot.citations import SourceRef
-from briefbot.errors import BriefbotError, ConfigError, EmptyScopeError
+from briefbot.citations import CitedSentence, SourceRef, Usage
+from briefbot.errors import BriefbotError, ConfigError, EmptyScopeError, LLMError
 from briefbot.framing.analyzer import Citer, SentenceAnalysis, analyze_text, critical_reading
 from briefbot.framing.compare import OutletInput, compare
 from briefbot.framing.lexicons import Lexicon, cached_lexicon
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from briefbot.facade import Briefbot
 
 CORROBORATION_CHUNKS = 3
+FramingMode = Literal["offline", "llm"]
 
 
 class _Sources:
@@ -106,12 +107,20 @@ class Framer:
                 f"no article is near the query {query!r} (best similarity below "
                 f"BRIEFBOT_RELEVANCE_FLOOR={self.settings.relevance_floor})"
             )
-        notices = [f"{len(ids)} articles found near the query"]
+        notices = [f"{len(ids)} article{'' if len(ids) == 1 else 's'} found near the query"]
         return [self.bot.article(i) for i in ids], notices
 
     def report(
-        self, article_ids: Sequence[str] | None = None, query: str | None = None
+        self,
+        article_ids: Sequence[str] | None = None,
+        query: str | None = None,
+        mode: FramingMode = "offline",
     ) -> FramingReport:
+        if mode == "llm" and not self.settings.llm_configured:
+            raise ConfigError(
+                "LLM framing needs a model: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local "
+                "OpenAI-compatible server"
+            )
         articles, notices = self.resolve(article_ids, query)
         sources = _Sources(self.bot)
         citers = [sources.add(a) for a in articles]
@@ -136,6 +145,8 @@ class Framer:
             )
             inputs.append(OutletInput(article.id, label, analysis, cite, critical, tone))
         self._corroborate(report, sources)
+        if mode == "llm":
+            self._llm(report, articles, sources)
         if len(articles) == 1:
             how = "found near the query" if query else "given"
             report.notices.append(
@@ -175,6 +186,41 @@ class Framer:
                 f"{len(dropped)} brief sentences in the writer's evaluative voice left out of "
                 "the summary"
             )
+
+    def _llm(self, report: FramingReport, articles: Sequence[Article], sources: _Sources) -> None:
+        """Add the model's verified readings beside the analyzer's (see ``llm_reading.py``)."""
+        from briefbot.framing.llm_reading import LLMReader
+        from briefbot.llm import create_chat_model
+
+        reader = LLMReader(create_chat_model(self.settings), self.bot.embedder, self.settings)
+        report.mode = "llm"
+        usage = Usage(model=self.settings.llm_model)
+        for framing, article in zip(report.articles, articles, strict=True):
+            try:
+                reading = reader.read(article, sources.chunks[article.id])
+            except LLMError as exc:
+                report.notices.append(
+                    f"the language model failed on article {article.id} ({exc}); "
+                    "only the offline analysis is shown for it"
+                )
+                continue
+            n = sources.citer(article.id).n
+            framing.neutral.llm = [_renumbered(s, n) for s in reading.neutral]
+            framing.critical.llm = [_renumbered(s, n) for s in reading.critical]
+            usage.prompt_tokens += reading.usage.prompt_tokens
+            usage.completion_tokens += reading.usage.completion_tokens
+            unsupported = sum(not s.supported for s in framing.neutral.llm + framing.critical.llm)
+            if unsupported:
+                report.notices.append(
+                    f"{unsupported} LLM sentence(s) on article {article.id} are not supported "
+                    "by the span they cite; they are flagged"
+                )
+            if reading.left_out:
+                report.notices.append(
+                    f"{reading.left_out} passage(s) of article {article.id} did not fit the "
+                    "model's context and were not read by it"
+                )
+        report.usage = usage
 
     def _corroborate(self, report: FramingReport, sources: _Sources) -> None:
         """Attach to each claim the most similar sentence of every other stored article."""
@@ -237,3 +283,8 @@ class Framer:
                     citation=cite(start, end),
                 )
             )
+
+
+def _renumbered(sentence: CitedSentence, n: int) -> CitedSentence:
+    citations = [c.model_copy(update={"n": n}) for c in sentence.citations]
+    return sentence.model_copy(update={"citations": citations})

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from briefbot.citations import Citation, CitedSentence, SourceRef
+from briefbot.citations import Citation, CitedSentence, SourceRef, Usage
 
 
 class Speaker(BaseModel):
@@ -97,6 +97,10 @@ class CriticalReading(BaseModel):
     loaded_terms: list[TermFinding] = Field(default_factory=list)
     evaluative: list[EvaluativeSentence] = Field(default_factory=list)
     unquoted_parties: list[Party] = Field(default_factory=list)
+    llm: list[CitedSentence] = Field(
+        default_factory=list,
+        description="LLM mode: the model's critical reading, every sentence verified.",
+    )
     notes: list[str] = Field(default_factory=list)
 
 
@@ -117,6 +121,10 @@ class NeutralReading(BaseModel):
         default_factory=list, description="Every reported claim of the article, restated."
     )
     dropped: list[DroppedSentence] = Field(default_factory=list)
+    llm: list[CitedSentence] = Field(
+        default_factory=list,
+        description="LLM mode: the model's neutral rewrite, every sentence verified.",
+    )
     notes: list[str] = Field(default_factory=list)
 
     @property
@@ -191,6 +199,7 @@ class FramingReport(BaseModel):
     articles: list[ArticleFraming] = Field(default_factory=list)
     comparison: Comparison | None = None
     sources: list[SourceRef] = Field(default_factory=list)
+    usage: Usage | None = Field(default=None, description="LLM tokens spent (LLM mode).")
     notices: list[str] = Field(
         default_factory=list, description="Things the reader must know (e.g. one article only)."
     )

@@ -20,6 +20,10 @@ from briefbot.settings import Settings
 _PUNCTUATION = frozenset(string.punctuation)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
+_BACKTICKS = re.compile(r"`+")
+_LINKABLE = re.compile(
+    r"(?i)(?:https?://|ftp://|www\.|mailto:|xmpp:)\S*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\S*"
+)
 
 UNSUPPORTED_BADGE = ":orange-badge[:material/warning: not supported by the sources]"
 
@@ -29,10 +33,33 @@ def clean(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
 
 
+def _escape_punctuation(text: str) -> str:
+    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in text)
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def md_escape_inline(text: str) -> str:
-    """One line of source text as literal Markdown: every ASCII punctuation mark escaped."""
+    """One line of source text as literal Markdown.
+
+    Every ASCII punctuation mark is backslash-escaped. Escapes do not stop GitHub-style
+    autolinks (Streamlit's renderer finds ``http://...``, ``www.`` and e-mail addresses in
+    the parsed text), so those are shown as code spans, which are never linked.
+    """
     flat = _SPACES.sub(" ", clean(text))
-    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in flat)
+    parts: list[str] = []
+    last = 0
+    for match in _LINKABLE.finditer(flat):
+        parts.append(_escape_punctuation(flat[last : match.start()]))
+        parts.append(_code_span(match.group()))
+        last = match.end()
+    parts.append(_escape_punctuation(flat[last:]))
+    return "".join(parts)
 
 
 def md_escape(text: str) -> str:

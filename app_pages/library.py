@@ -64,7 +64,14 @@ with ingest_col:
 
 with report_col:
     report: IngestReport | None = st.session_state.get("ingest_report")
-    if report is not None:
+    if report is None:
+        st.subheader("What goes in")
+        st.caption(
+            "Text and Markdown files (title on the first line or in front matter), HTML pages, "
+            "JSON Lines (one article per line), article URLs and RSS/Atom feeds. The same text "
+            "is stored once; wire copy run by several outlets is stored once with every outlet."
+        )
+    else:
         st.subheader("Last ingest")
         (st.success if report.ok else st.warning)(report.summary())
         for skipped in report.skipped:
@@ -114,11 +121,11 @@ chosen = st.selectbox(
     format_func=lambda article_id: fmt.article_label(by_id[article_id]),
     key="library_article",
 )
-open_col, delete_col, _ = st.columns([1, 1, 4])
-if open_col.button("Open", key="library_open", icon=":material/article:"):
-    st.session_state.library_opened = chosen
-if delete_col.button("Delete", key="library_delete", icon=":material/delete:"):
-    st.session_state.library_confirm = chosen
+with st.container(horizontal=True):
+    if st.button("Open", key="library_open", icon=":material/article:"):
+        st.session_state.library_opened = chosen
+    if st.button("Delete", key="library_delete", icon=":material/delete:"):
+        st.session_state.library_confirm = chosen
 
 confirm = st.session_state.get("library_confirm")
 if confirm in by_id:
@@ -126,8 +133,8 @@ if confirm in by_id:
         f"Delete “{fmt.md_escape_inline(by_id[confirm].title)}” and its "
         f"{by_id[confirm].chunk_count} chunks from the store?"
     )
-    yes_col, no_col, _ = st.columns([1, 1, 4])
-    if yes_col.button("Yes, delete", key="library_confirm_delete", type="primary"):
+    row = st.container(horizontal=True)
+    if row.button("Yes, delete", key="library_confirm_delete", type="primary"):
         try:
             removed = bot.delete(confirm)
         except BriefbotError as exc:
@@ -138,7 +145,7 @@ if confirm in by_id:
                 f"Deleted “{fmt.md_escape_inline(by_id[confirm].title)}” ({removed} chunks)."
             )
             st.rerun()
-    if no_col.button("Cancel", key="library_cancel"):
+    if row.button("Cancel", key="library_cancel"):
         st.session_state.library_confirm = None
         st.rerun()
 

@@ -182,29 +182,29 @@ def comparison_view(comparison: Comparison) -> None:
         f"{len(comparison.facts)} facts: {counts['all']} reported by all, {counts['some']} by "
         f"some, {counts['one']} by one outlet only."
     )
-    table_col, chart_col = st.columns([3, 2], gap="large")
-    with table_col:
-        st.dataframe(
-            [
-                {
-                    "Outlet": fmt.clean(p.outlet),
-                    "Quotes": ", ".join(fmt.clean(s.name) for s in p.quoted) or "—",
-                    "Loaded terms": ", ".join(fmt.clean(t.text) for t in p.loaded_terms) or "—",
-                    "Tone": round(p.tone.mean_compound, 2),
-                    "Omits": len(p.omits),
-                    "Only here": len(p.only_here),
-                }
-                for p in comparison.outlets
-            ],
-            hide_index=True,
-            width="stretch",
-        )
-    with chart_col:
-        if comparison.chart:
-            st.vega_lite_chart(comparison.chart, width="content")
+    st.dataframe(
+        [
+            {
+                "Outlet": fmt.clean(p.outlet),
+                "Tone": round(p.tone.mean_compound, 2),
+                "Loaded / 1,000 words": round(p.tone.loaded_per_1000_words, 1),
+                "Omits": len(p.omits),
+                "Only here": len(p.only_here),
+                "Loaded terms": ", ".join(fmt.clean(t.text) for t in p.loaded_terms) or "—",
+                "Quotes": ", ".join(fmt.clean(s.name) for s in p.quoted) or "—",
+            }
+            for p in comparison.outlets
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    if comparison.chart:
+        st.vega_lite_chart(comparison.chart, width="content")
     outlets = [fmt.clean(p.outlet) for p in comparison.outlets]
-    st.markdown("**Facts, and who reports them**")
+    st.markdown("**Facts reported by more than one outlet**")
     for fact in comparison.facts:
+        if fact.coverage == "one":
+            continue
         reporters = ", ".join(fmt.clean(c.outlet) for c in fact.cells)
         first = fact.cells[0].citation.quote if fact.cells else ""
         with st.expander(
@@ -216,6 +216,20 @@ def comparison_view(comparison: Comparison) -> None:
             missing = [o for o in outlets if o not in {fmt.clean(c.outlet) for c in fact.cells}]
             if missing:
                 st.caption("Not reported by " + fmt.md_escape_inline(", ".join(missing)))
+    st.markdown("**Facts only one outlet reports**")
+    for outlet in outlets:
+        alone = [
+            f
+            for f in comparison.facts
+            if f.coverage == "one" and f.cells and fmt.clean(f.cells[0].outlet) == outlet
+        ]
+        if not alone:
+            continue
+        with st.expander(f"Only in {fmt.md_escape_inline(outlet)} ({len(alone)})"):
+            for fact in alone:
+                st.markdown(
+                    f"- Fact {fact.index}: “{fmt.md_escape_inline(fact.cells[0].citation.quote)}”"
+                )
 
 
 if report.comparison is not None:

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from briefbot import Briefbot, BriefbotError
+from briefbot.answers import Answer
 from briefbot.ui import components
 from briefbot.ui import text as fmt
 
@@ -60,10 +61,18 @@ for number, turn in enumerate(turns):
             filters=turn["filters"],
         )
 
-if turns and turns[-1]["answer"].notices:
-    with st.sidebar:
-        for notice in turns[-1]["answer"].notices:
+notice_slot = st.sidebar.empty()
+
+
+def sidebar_notices(answer: Answer) -> None:
+    """The latest answer's notices (e.g. the LLM failed, extractive answered) in the sidebar."""
+    with notice_slot.container():
+        for notice in answer.notices:
             st.warning(fmt.md_escape_inline(notice), icon=":material/warning:")
+
+
+if turns:
+    sidebar_notices(turns[-1]["answer"])
 
 question = st.chat_input("Ask about your articles, e.g. How many engineers is North Korea sending?")
 if question:
@@ -91,4 +100,5 @@ if question:
         else:
             live.empty()
             turns.append({"question": question, "answer": answer, "filters": filters})
-            st.rerun()
+            components.cited_text(bot, answer, key=f"answer-{len(turns)}", filters=filters)
+            sidebar_notices(answer)

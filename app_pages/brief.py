@@ -85,7 +85,8 @@ brief = st.session_state.get("brief_result")
 if brief is not None:
     st.subheader("The brief")
     st.caption(
-        f"{brief.word_count} words · {len(brief.article_ids)} articles read in full · "
+        f"{brief.word_count} words · {len(brief.article_ids)} "
+        f"article{'s' if len(brief.article_ids) != 1 else ''} read in full · "
         f"{brief.mode} engine"
     )
     components.cited_text(bot, brief, key="brief")

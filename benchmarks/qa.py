@@ -1,0 +1,102 @@
+"""QA benchmark: RealTimeQA recall@5 (hybrid, dense, BM25 vs oracle), RGB, answer accuracy, latency.
+
+    .venv/bin/python benchmarks/qa.py [--data ../shared/data] [--store DIR] [--limit N]
+
+Runs the same code as `briefbot eval qa` (briefbot.evals.qa) with the real MiniLM and writes
+its section of docs/benchmarks.md. Targets: hybrid recall@5 >= 0.85 x oracle and above both
+single retrievers; p95 retrieval <= 150 ms; p95 extractive answer <= 500 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import SHARED_DATA, machine, stamp, write_section
+
+from briefbot import Briefbot, Settings
+from briefbot.evals.datasets import load_realtimeqa, load_rgb
+from briefbot.evals.qa import (
+    RGB_NEAR_DUPLICATE,
+    evaluate_realtimeqa,
+    evaluate_rgb,
+    realtimeqa_markdown,
+    rgb_markdown,
+)
+
+SECTION = "Question answering: retrieval and answers (RealTimeQA, RGB)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
+    parser.add_argument(
+        "--store", type=Path, default=None, help="RealTimeQA store to build or reuse."
+    )
+    parser.add_argument("--limit", type=int, default=None, help="First N RealTimeQA questions.")
+    parser.add_argument("--no-answers", action="store_true", help="Skip `ask`.")
+    parser.add_argument("--no-rgb", action="store_true")
+    parser.add_argument(
+        "--torch-threads", type=int, default=None, help="torch.set_num_threads before running."
+    )
+    parser.add_argument("--no-write", action="store_true", help="Print only.")
+    args = parser.parse_args()
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
+
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="briefbot-qa-"))
+    settings = Settings()
+    bot = Briefbot.open(store=args.store or work / "rtqa-store", settings=settings)
+    rtqa = evaluate_realtimeqa(
+        bot,
+        load_realtimeqa(args.data / "realtimeqa"),
+        5,
+        answers=not args.no_answers,
+        limit=args.limit,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    body = [realtimeqa_markdown(rtqa)]
+    if not args.no_rgb:
+        rgb_settings = settings.model_copy(update={"near_duplicate_threshold": RGB_NEAR_DUPLICATE})
+        rgb_bot = Briefbot.open(
+            store=work / "rgb-store", settings=rgb_settings, embedder=bot.embedder
+        )
+        rgb = evaluate_rgb(
+            rgb_bot,
+            load_rgb(args.data / "rgb" / "en_fact.jsonl"),
+            answers=not args.no_answers,
+            progress=lambda m: print(m, file=sys.stderr),
+        )
+        body.append(rgb_markdown(rgb))
+    command = " ".join(["python", "benchmarks/qa.py", *map(shlex.quote, sys.argv[1:])])
+    text = "\n\n".join(
+        [
+            f"{stamp()}; {machine()}; embedder {bot.embedder.name}; retriever settings: "
+            f"candidates {settings.retrieval_candidates} per retriever, RRF k {settings.rrf_k}, "
+            f"MMR lambda {settings.mmr_lambda}, duplicate chunk cosine "
+            f"{settings.chunk_duplicate_threshold}; relevance floor {settings.relevance_floor}.",
+            f"Command: `{command}` ({time.perf_counter() - started:.0f} s, {rtqa.ingest_note}).",
+            "Definitions: recall@k = the gold answer string occurs (ignoring case) in the top-k "
+            "chunk texts; oracle = it occurs anywhere in the pooled corpus; accuracy = it occurs "
+            "in the text of the answer `Briefbot.ask` gives (extractive engine, no LLM); the "
+            "relevance floor line counts questions whose retrieval clears "
+            "`Settings.relevance_floor` (those that do not are refused). Latencies are per call, "
+            "in one process, while other work shared the 2 cores.",
+            *body,
+        ]
+    )
+    print(text)
+    if not args.no_write:
+        write_section(SECTION, text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""UI timings in a real browser, and the README screenshots of every page.
+
+Starts ``streamlit run app.py`` on a free port over a temporary store and drives Debian's
+headless Chromium (Playwright with ``/usr/bin/chromium``; never a browser download).
+
+Timings, over the seed store (``seeds/``):
+- cold start: a fresh browser session loading the app until the chat box is usable, after
+  the server is up and the store and embedder are cached (one warm-up visit first); the
+  first visit after the server started, which loads them, is reported beside it;
+- answer: from pressing Enter on a question about the seed article until the extractive
+  answer with its first citation is on screen.
+
+Screenshots, over the seed article plus the two sample articles on the same story in
+``tests/ui/fixtures/`` (so the Framing page has outlets to compare): one PNG per page in
+``docs/screenshots/``.
+
+    .venv/bin/python benchmarks/ui.py [--runs 5] [--no-screenshots] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
+from report import machine, write_section  # noqa: E402
+
+from briefbot import Briefbot, Settings  # noqa: E402
+from tests.ui import browser  # noqa: E402
+
+SEEDS = ROOT / "seeds"
+STORY = ROOT / "tests" / "ui" / "fixtures"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+COLD_START_TARGET_S = 5.0
+ANSWER_TARGET_S = 1.0
+
+
+def build_store(path: Path, sources: list[Path]) -> Path:
+    settings = Settings(store_path=path, _env_file=None)  # type: ignore[call-arg]
+    report = Briefbot.open(settings=settings).ingest(sources)
+    if not report.ok:
+        raise SystemExit(f"ingest failed: {report.summary()}")
+    return path
+
+
+def usable(page: Any) -> None:
+    """Wait until the chat box can take a question and the script run is over."""
+    page.get_by_test_id("stChatInputTextArea").wait_for(state="visible", timeout=120_000)
+    browser.wait_ready(page, timeout_ms=120_000)
+
+
+def visit(context: Any, url: str) -> tuple[Any, float]:
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    usable(page)
+    return page, time.perf_counter() - start
+
+
+def time_answer(page: Any) -> float:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(browser.QUESTION)
+    start = time.perf_counter()
+    box.press("Enter")
+    page.get_by_test_id("stChatMessage").nth(1).get_by_test_id("stExpander").first.wait_for(
+        timeout=60_000
+    )
+    return time.perf_counter() - start
+
+
+def measure(store: Path, work: Path, runs: int) -> dict[str, Any]:
+    with (
+        (work / "timing-server.log").open("wb") as log,
+        browser.streamlit_server(store, work, log) as url,
+        browser.chromium() as first,
+    ):
+        start = time.perf_counter()
+        first.goto(url)
+        usable(first)
+        first_visit = time.perf_counter() - start
+        time_answer(first)
+        cold: list[float] = []
+        answers: list[float] = []
+        context = first.context.browser
+        for _ in range(runs):
+            session = context.new_context(viewport={"width": 1400, "height": 1000})
+            page, seconds = visit(session, url)
+            cold.append(seconds)
+            answers.append(time_answer(page))
+            session.close()
+    return {
+        "first_visit": first_visit,
+        "cold": cold,
+        "answers": answers,
+        "load": os.getloadavg()[0],
+    }
+
+
+def pick(page: Any, test_id: str, labels: list[str]) -> None:
+    """Choose options of a multiselect by typing their start and pressing Enter."""
+    box = page.get_by_test_id(test_id).first.locator("input")
+    for label in labels:
+        box.click()
+        box.fill(label)
+        page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def settle(page: Any) -> None:
+    browser.wait_ready(page, timeout_ms=120_000)
+    page.wait_for_timeout(800)
+
+
+def screenshots(store: Path, work: Path) -> list[Path]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+    seed_title = "North Korea Deploys"
+    story = [seed_title, "Seoul says North Korea", "Kim's regime ships"]
+    with (
+        (work / "screenshot-server.log").open("wb") as log,
+        browser.streamlit_server(store, work, log) as url,
+        browser.chromium(viewport=(1400, 1100)) as page,
+    ):
+        page.goto(url)
+        usable(page)
+        browser.ask(page, browser.QUESTION)
+        answer = page.get_by_test_id("stChatMessage").nth(1)
+        citation = answer.get_by_test_id("stExpander").first
+        citation.locator("summary").click()
+        citation.locator("strong").first.wait_for(state="visible")
+        settle(page)
+        shots.append(SCREENSHOTS / "chat.png")
+        page.screenshot(path=shots[-1])
+
+        page.set_viewport_size({"width": 1400, "height": 1250})
+        page.goto(f"{url}/brief")
+        settle(page)
+        pick(page, "stMultiSelect", [seed_title])
+        page.get_by_role("button", name="Write the brief").click()
+        page.get_by_text("The brief", exact=True).wait_for(timeout=60_000)
+        page.get_by_test_id("stExpander").first.locator("summary").click()
+        settle(page)
+        page.get_by_text("The brief", exact=True).scroll_into_view_if_needed()
+        shots.append(SCREENSHOTS / "brief.png")
+        page.screenshot(path=shots[-1])
+
+        page.set_viewport_size({"width": 1400, "height": 1500})
+        page.goto(f"{url}/framing")
+        settle(page)
+        pick(page, "stMultiSelect", story)
+        page.get_by_role("button", name="Analyse the framing").click()
+        page.get_by_text("Across outlets", exact=True).wait_for(timeout=60_000)
+        settle(page)
+        page.get_by_text("Across outlets", exact=True).scroll_into_view_if_needed()
+        shots.append(SCREENSHOTS / "framing.png")
+        page.screenshot(path=shots[-1])
+        page.get_by_role("tab").filter(has_text="Evening Tribune").click()
+        page.get_by_text("Critical reading", exact=True).last.scroll_into_view_if_needed()
+        page.get_by_test_id("stExpander").filter(has_text="dictatorship").first.locator(
+            "summary"
+        ).click()
+        settle(page)
+        shots.append(SCREENSHOTS / "framing-readings.png")
+        page.screenshot(path=shots[-1])
+
+        page.set_viewport_size({"width": 1400, "height": 1300})
+        page.goto(f"{url}/library")
+        settle(page)
+        page.get_by_test_id("stBaseButton-secondary").filter(has_text="Open").click()
+        page.get_by_text("propaganda outlets have stayed silent").wait_for(timeout=60_000)
+        settle(page)
+        shots.append(SCREENSHOTS / "library.png")
+        page.screenshot(path=shots[-1])
+    return shots
+
+
+def section(result: dict[str, Any], runs: int, command: str) -> str:
+    cold = statistics.median(result["cold"])
+    answer = statistics.median(result["answers"])
+
+    def verdict(value: float, target: float) -> str:
+        return "met" if value <= target else "**missed**"
+
+    return f"""
+Machine: {machine()}; load average {result["load"]:.1f} during the run (the
+machine is shared). Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
+Command: `{command}` (headless Debian Chromium via Playwright, `streamlit run app.py` on
+127.0.0.1, seed store embedded with MiniLM, extractive engine, {runs} fresh browser sessions).
+
+| measure | median | min | max | target | |
+|---|---|---|---|---|---|
+| cold start to a usable Chat page (server up, store cached) | {cold:.2f} s | {min(result["cold"]):.2f} s | {max(result["cold"]):.2f} s | ≤ {COLD_START_TARGET_S:.0f} s | {verdict(cold, COLD_START_TARGET_S)} |
+| extractive answer with its citation on screen | {answer:.2f} s | {min(result["answers"]):.2f} s | {max(result["answers"]):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(answer, ANSWER_TARGET_S)} |
+| first visit after server start (loads store and MiniLM; once) | {result["first_visit"]:.2f} s | | | | |
+
+Cold start is timed from `page.goto` until the chat box is visible and the script run has
+finished; the answer from pressing Enter until the answer's first citation is rendered.
+"""  # noqa: E501
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="Fresh browser sessions timed.")
+    parser.add_argument("--no-screenshots", action="store_true", help="Skip docs/screenshots.")
+    parser.add_argument("--no-write", action="store_true", help="Do not touch docs/benchmarks.md.")
+    args = parser.parse_args()
+    if not browser.CHROMIUM.exists():
+        raise SystemExit("Debian's Chromium is missing: run `make system-deps`")
+    with tempfile.TemporaryDirectory(prefix="briefbot-ui-bench-") as folder:
+        work = Path(folder)
+        seed_store = build_store(work / "seed-store", [SEEDS])
+        result = measure(seed_store, work, args.runs)
+        print(f"first visit {result['first_visit']:.2f} s")
+        print("cold start  " + " ".join(f"{s:.2f}" for s in result["cold"]))
+        print("answer      " + " ".join(f"{s:.2f}" for s in result["answers"]))
+        if not args.no_screenshots:
+            story_store = build_store(work / "story-store", [SEEDS, STORY])
+            for shot in screenshots(story_store, work):
+                print(f"wrote {shot.relative_to(ROOT)}")
+    command = "python benchmarks/ui.py" + (f" --runs {args.runs}" if args.runs != 5 else "")
+    text = section(result, args.runs, command)
+    print(text)
+    if not args.no_write:
+        write_section("UI (Streamlit app in headless Chromium)", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""LLM mode: the model writes the neutral rewrite and the critical reading of an article.
+
+Prompts are ``prompts/framing_neutral.md`` and ``prompts/framing_critical.md``; the model cites
+numbered passages (the article's chunks) and every sentence it writes goes through the verifier
+like an answer's, so an unsupported sentence reaches the reader flagged. The offline analyzer's
+findings stay in the report beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from briefbot.briefs import article_passages
+from briefbot.citations import Citation, CitedSentence, Passage, Usage
+from briefbot.embedders import Embedder
+from briefbot.llm import ChatModel
+from briefbot.llm_engine import format_passage, pack_passages, parse_answer
+from briefbot.models import Article, Chunk
+from briefbot.prompts import Prompt, load_prompt, prompts_dir
+from briefbot.settings import Settings
+from briefbot.tokens import count_llm_tokens
+from briefbot.verify import verify_sentences
+
+PLACEHOLDERS = frozenset({"outlet", "passages"})
+PROMPTS = ("framing_neutral", "framing_critical")
+
+
+@dataclass
+class LLMReading:
+    neutral: list[CitedSentence]
+    critical: list[CitedSentence]
+    usage: Usage
+    left_out: int
+
+
+def load_framing_prompts(settings: Settings) -> dict[str, Prompt]:
+    """Both framing prompts, their placeholders checked (a ``PromptError`` names the file)."""
+    directory = prompts_dir(settings)
+    return {name: load_prompt(name, PLACEHOLDERS, directory) for name in PROMPTS}
+
+
+def _placeholder(passage: Passage) -> Citation:
+    """A citation of the whole passage; the verifier narrows it to the supporting span."""
+    return passage.citation(0, len(passage.text))
+
+
+class LLMReader:
+    def __init__(self, chat: ChatModel, embedder: Embedder, settings: Settings) -> None:
+        self.chat = chat
+        self.embedder = embedder
+        self.settings = settings
+        self.prompts = load_framing_prompts(settings)
+
+    def _budget(self, prompt: Prompt, outlet: str) -> int:
+        overhead = count_llm_tokens(prompt.render(outlet=outlet, passages=""))
+        return self.settings.llm_context_tokens - self.settings.llm_max_answer_tokens - overhead
+
+    def _write(
+        self, name: str, outlet: str, passages: Sequence[Passage]
+    ) -> tuple[list[CitedSentence], Usage]:
+        prompt = self.prompts[name]
+        text = "\n\n".join(format_passage(p) for p in passages)
+        result = self.chat.complete(
+            prompt.messages(outlet=outlet, passages=text),
+            max_tokens=self.settings.llm_max_answer_tokens,
+        )
+        by_n = {p.n: p for p in passages}
+        sentences = [
+            CitedSentence(
+                text=parsed.text,
+                citations=[_placeholder(by_n[n]) for n in parsed.numbers if n in by_n],
+            )
+            for parsed in parse_answer(result.text)
+            if not parsed.text.rstrip().endswith("?")
+        ]
+        return verify_sentences(sentences, passages, self.embedder, self.settings), result.usage
+
+    def read(self, article: Article, chunks: Sequence[Chunk]) -> LLMReading:
+        outlet = ", ".join(article.outlets) or "an unknown outlet"
+        passages = article_passages([article], lambda _: chunks)
+        packed, left_out = pack_passages(passages, self._budget(self.prompts[PROMPTS[0]], outlet))
+        neutral, first = self._write(PROMPTS[0], outlet, packed)
+        critical, second = self._write(PROMPTS[1], outlet, packed)
+        usage = Usage(
+            prompt_tokens=first.prompt_tokens + second.prompt_tokens,
+            completion_tokens=first.completion_tokens + second.completion_tokens,
+            model=first.model,
+        )
+        return LLMReading(neutral, critical, usage, len(left_out))

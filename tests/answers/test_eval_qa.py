@@ -1,0 +1,168 @@
+"""The QA evaluation harness on tiny synthetic data in the public formats (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefbot import Briefbot, Settings
+from briefbot.cli import app
+from briefbot.errors import SourceError
+from briefbot.evals.datasets import load_realtimeqa, load_rgb, rgb_articles
+from briefbot.evals.qa import (
+    contains_any,
+    evaluate_realtimeqa,
+    evaluate_rgb,
+    realtimeqa_markdown,
+    rgb_markdown,
+)
+from tests.fakes import FakeEmbedder
+
+STORM = (
+    "A powerful storm drenched California this week, causing widespread flooding and "
+    "power outages across the state. Rivers rose in Sacramento."
+)
+BILLS = (
+    "Damar Hamlin of the Buffalo Bills collapsed on the field on Monday night. Doctors "
+    "said he was improving."
+)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    (root / "realtimeqa").mkdir(parents=True)
+    (root / "rgb").mkdir()
+    write_jsonl(
+        root / "realtimeqa" / "20230106_qa.jsonl",
+        [
+            {
+                "question_id": "q1",
+                "question_sentence": "Which state was drenched by a powerful storm?",
+                "choices": ["Utah", "California", "Texas", "Ohio"],
+                "answer": ["1"],
+            },
+            {
+                "question_id": "q2",
+                "question_sentence": "Damar Hamlin plays for which team?",
+                "choices": ["Buffalo Bills", "Jets", "Browns", "Steelers"],
+                "answer": ["0"],
+            },
+            {
+                "question_id": "q3",
+                "question_sentence": "Who won the chess olympiad?",
+                "choices": ["India", "Norway", "Peru", "Chile"],
+                "answer": ["3"],
+            },
+        ],
+    )
+    results = [
+        {
+            "url": "https://a.example/storm",
+            "title": "Storm",
+            "text": STORM,
+            "authors": "[]",
+            "publish_date": "2023/01/05",
+        },
+        {
+            "url": "https://b.example/bills",
+            "title": "Hamlin",
+            "text": BILLS,
+            "authors": "[]",
+            "publish_date": "2023/01/04",
+        },
+        {"url": "https://c.example/short", "title": "x", "text": "too short", "publish_date": ""},
+    ]
+    write_jsonl(
+        root / "realtimeqa" / "20230106_gcs.jsonl",
+        [
+            {"question_id": "q1", "search_result": results[:1]},
+            {"question_id": "q2", "search_result": results[1:]},
+            {"question_id": "q3", "search_result": []},
+        ],
+    )
+    write_jsonl(
+        root / "rgb" / "en_fact.jsonl",
+        [
+            {
+                "id": "0",
+                "query": "Super Bowl 2021 location",
+                "answer": [["Tampa, Florida", "Tampa"]],
+                "fakeanswer": "Glendale, Arizona",
+                "positive": [
+                    "The game was played in February 2021 in Tampa, Florida, at the "
+                    "Buccaneers' stadium."
+                ],
+                "negative": [
+                    "Tickets for the next Super Bowl in Las Vegas are on sale now for fans."
+                ],
+                "positive_wrong": [
+                    "The game was played in February 2021 in Glendale, Arizona, "
+                    "at the Buccaneers' stadium."
+                ],
+            }
+        ],
+    )
+    return root
+
+
+def test_loaders(data: Path) -> None:
+    rtqa = load_realtimeqa(data / "realtimeqa")
+    assert [q.answers for q in rtqa.questions] == [["California"], ["Buffalo Bills"], ["Chile"]]
+    assert [a.source for a in rtqa.articles] == ["a.example", "b.example"]
+    assert rtqa.skipped == 1
+    [item] = load_rgb(data / "rgb" / "en_fact.jsonl")
+    assert item.answers == ["Tampa, Florida", "Tampa"]
+    assert [a.text for a in rgb_articles(item, "positive_wrong")] == item.positive_wrong
+    with pytest.raises(SourceError, match=r"no \*_qa\.jsonl"):
+        load_realtimeqa(data)
+
+
+def test_contains_any_ignores_case() -> None:
+    assert contains_any(["in TAMPA today"], ["Tampa"])
+    assert not contains_any(["in Tampere"], ["Tampa", " "])
+
+
+def test_realtimeqa_scores_against_the_oracle(data: Path, bot: Briefbot) -> None:
+    result = evaluate_realtimeqa(bot, load_realtimeqa(data / "realtimeqa"), 5)
+    assert (result.questions, result.oracle) == (3, 2)
+    for name in ("hybrid", "dense", "bm25"):
+        assert result.retrievers[name].found == 2
+        assert len(result.retrievers[name].latency.samples_ms) == 3
+    assert result.answered == 3
+    assert result.correct is not None and result.correct <= 2
+    table = realtimeqa_markdown(result)
+    assert "| hybrid | 66.7% | 100.0% |" in table
+
+    again = evaluate_realtimeqa(bot, load_realtimeqa(data / "realtimeqa"), 5, answers=False)
+    assert "0 chunks embedded" in again.ingest_note
+    assert again.answered is None
+
+
+def test_rgb_pools_and_conflicts(data: Path, settings: Settings) -> None:
+    bot = Briefbot.open(
+        settings=settings.model_copy(update={"near_duplicate_threshold": 0.95}),
+        embedder=FakeEmbedder(),
+    )
+    result = evaluate_rgb(bot, load_rgb(data / "rgb" / "en_fact.jsonl"))
+    assert result.snippets == 3
+    assert result.positive_at_3 == {"hybrid": 1, "dense": 1, "bm25": 1}
+    assert result.conflict_questions == 1
+    shown = (result.conflict_shown or 0) + (result.fake_only or 0) + (result.true_only or 0)
+    assert shown <= 1
+    assert "| hybrid | 100.0% |" in rgb_markdown(result)
+
+
+def test_eval_qa_command(data: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    # The real MiniLM would take long here; the command path is what this test checks.
+    result = runner.invoke(app, ["eval", "qa", "--data", str(tmp_path / "missing")])
+    assert result.exit_code == 1
+    assert "no *_qa.jsonl files" in result.output

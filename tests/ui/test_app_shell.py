@@ -1,0 +1,55 @@
+"""The shell around the pages: engine and store in the sidebar, the store from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from streamlit.testing.v1 import AppTest
+
+from briefbot import Briefbot, Settings
+from tests.fakes import FakeEmbedder
+from tests.ui.conftest import APP, AppFactory
+
+
+def sidebar_text(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption])
+
+
+def test_sidebar_names_the_extractive_engine_and_the_store(
+    seed_bot: Briefbot, make_app: AppFactory
+) -> None:
+    at = make_app(seed_bot)
+    text = sidebar_text(at).replace("\\", "")
+    assert "Extractive (offline)" in text
+    assert f"{seed_bot.settings.store_location} · 1 article" in text
+
+
+def test_sidebar_names_the_llm_but_never_the_key(tmp_path: Path, make_app: AppFactory) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        store_path=tmp_path / "store",
+        openai_api_key=SecretStr("sk-test-never-shown"),
+        openai_base_url="http://127.0.0.1:8080/v1",
+        llm_model="smollm2-135m",
+    )
+    at = make_app(Briefbot.open(settings=settings, embedder=FakeEmbedder()))
+    assert not at.exception
+    text = sidebar_text(at).replace("\\", "")
+    assert "LLM: smollm2-135m at `http://127.0.0.1:8080/v1`" in text
+    shown = str(at.main) + str(at.sidebar) + "".join(m.value for m in at.markdown)
+    assert "sk-test-never-shown" not in shown
+    assert not at.text_input, "no key is ever typed into the app"
+
+
+def test_store_comes_from_the_environment(
+    seed_bot: Briefbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an injected bot the app opens the store that BRIEFBOT_STORE_PATH names."""
+    monkeypatch.setenv("BRIEFBOT_STORE_PATH", str(seed_bot.settings.store_path))
+    monkeypatch.setenv("BRIEFBOT_EMBEDDER", "no-such-embedder")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert "BRIEFBOT\\_EMBEDDER" in at.error[0].value
+    assert "no\\-such\\-embedder" in at.error[0].value
+    assert "briefbot" not in at.session_state
