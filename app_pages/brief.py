@@ -56,10 +56,8 @@ with st.form("brief_form", border=True):
     submitted = st.form_submit_button("Write the brief", type="primary")
 
 if submitted:
-    picked = list(days) if isinstance(days, tuple | list) else [days]
-    filters = fmt.search_filters(
-        outlets=outlets, since=picked[0] if picked else None, until=picked[-1] if picked else None
-    )
+    since, until = fmt.day_range(days)
+    filters = fmt.search_filters(outlets=outlets, since=since, until=until)
     by_topic = scope == "A topic"
     if by_topic and not topic.strip():
         st.warning("Type a topic, or choose “Chosen articles”.")

@@ -39,12 +39,8 @@ with st.sidebar:
         turns.clear()
         st.rerun()
 
-picked = list(days) if isinstance(days, tuple | list) else [days]
-filters = fmt.search_filters(
-    outlets=outlets,
-    since=picked[0] if picked else None,
-    until=picked[-1] if picked else None,
-)
+since, until = fmt.day_range(days)
+filters = fmt.search_filters(outlets=outlets, since=since, until=until)
 
 if not articles:
     st.info("The store is empty: add articles on the Library page, then ask about them.")

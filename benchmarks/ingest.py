@@ -20,9 +20,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import machine, stamp, write_section  # noqa: E402
+from report import machine, stamp, write_section
 
-from briefbot import Briefbot, Settings  # noqa: E402
+from briefbot import Briefbot, Settings
 
 
 def convert(paths: list[Path], out: Path) -> int:
@@ -86,14 +86,21 @@ def main() -> None:
     rows = [
         ("input records", f"{records}"),
         ("articles stored", f"{bot.store.count_articles()}"),
-        ("added / duplicates / skipped", f"{len(cold.added)} / {len(cold.duplicates)} / {len(cold.skipped)}"),
+        (
+            "added / duplicates / skipped",
+            f"{len(cold.added)} / {len(cold.duplicates)} / {len(cold.skipped)}",
+        ),
         ("chunks", f"{len(chunks)}"),
         ("tokens (MiniLM word pieces / cl100k)", f"{embed_tokens:,} / {llm_tokens:,}"),
         ("open store + load model", f"{open_s:.1f} s"),
         ("cold ingest (wall)", f"{cold_s:.1f} s"),
         ("bare embedding of the same chunk texts", f"{bare_s:.1f} s"),
         ("**cold ingest / bare embedding**", f"**{cold_s / bare_s:.2f}x** (target <= 1.2x)"),
-        ("unchanged re-ingest", f"{again_s:.2f} s ({len(again.unchanged)} unchanged, {again.chunks_embedded} chunks embedded)"),
+        (
+            "unchanged re-ingest",
+            f"{again_s:.2f} s ({len(again.unchanged)} unchanged, "
+            f"{again.chunks_embedded} chunks embedded)",
+        ),
         ("**re-ingest / cold ingest**", f"**{100 * again_s / cold_s:.1f}%** (target <= 5%)"),
         ("peak RSS", f"{peak_mib:.0f} MiB"),
     ]

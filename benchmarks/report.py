@@ -58,5 +58,9 @@ def write_section(title: str, body: str) -> None:
     text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else HEADER
     section = f"## {title}\n\n{body.strip()}\n\n"
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    text = (
+        pattern.sub(lambda _: section, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + section
+    )
     BENCHMARKS_MD.write_text(text)

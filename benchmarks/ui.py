@@ -66,15 +66,17 @@ def visit(context: Any, url: str) -> tuple[Any, float]:
     return page, time.perf_counter() - start
 
 
-def time_answer(page: Any) -> float:
+def time_answer(page: Any) -> tuple[float, float]:
+    """Seconds from Enter until the answer's text, then its first citation, are on screen."""
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(browser.QUESTION)
     start = time.perf_counter()
     box.press("Enter")
-    page.get_by_test_id("stChatMessage").nth(1).get_by_test_id("stExpander").first.wait_for(
-        timeout=60_000
-    )
-    return time.perf_counter() - start
+    reply = page.get_by_test_id("stChatMessage").nth(1)
+    reply.get_by_text("5,000", exact=False).first.wait_for(timeout=60_000)
+    text = time.perf_counter() - start
+    reply.get_by_test_id("stExpander").first.wait_for(timeout=60_000)
+    return text, time.perf_counter() - start
 
 
 def measure(store: Path, work: Path, runs: int) -> dict[str, Any]:
@@ -89,20 +91,38 @@ def measure(store: Path, work: Path, runs: int) -> dict[str, Any]:
         first_visit = time.perf_counter() - start
         time_answer(first)
         cold: list[float] = []
+        texts: list[float] = []
         answers: list[float] = []
         context = first.context.browser
         for _ in range(runs):
             session = context.new_context(viewport={"width": 1400, "height": 1000})
             page, seconds = visit(session, url)
             cold.append(seconds)
-            answers.append(time_answer(page))
+            text, cited = time_answer(page)
+            texts.append(text)
+            answers.append(cited)
             session.close()
     return {
         "first_visit": first_visit,
         "cold": cold,
+        "texts": texts,
         "answers": answers,
+        "bare": bare_asks(store, runs),
         "load": os.getloadavg()[0],
     }
+
+
+def bare_asks(store: Path, runs: int) -> list[float]:
+    """Baseline: the same question through ``Briefbot.ask`` in this process, no UI."""
+    settings = Settings(store_path=store, _env_file=None)  # type: ignore[call-arg]
+    bot = Briefbot.open(settings=settings)
+    bot.ask(browser.QUESTION)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        bot.ask(browser.QUESTION)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def pick(page: Any, test_id: str, labels: list[str]) -> None:
@@ -164,11 +184,14 @@ def screenshots(store: Path, work: Path) -> list[Path]:
         shots.append(SCREENSHOTS / "framing.png")
         page.screenshot(path=shots[-1])
         page.get_by_role("tab").filter(has_text="Evening Tribune").click()
-        page.get_by_text("Critical reading", exact=True).last.scroll_into_view_if_needed()
-        page.get_by_test_id("stExpander").filter(has_text="dictatorship").first.locator(
+        page.get_by_test_id("stExpander").filter(has_text="dictatorship →").first.locator(
             "summary"
         ).click()
         settle(page)
+        page.locator("h4").filter(has_text="Kim's regime").first.evaluate(
+            "e => e.scrollIntoView({block: 'start'})"
+        )
+        page.wait_for_timeout(300)
         shots.append(SCREENSHOTS / "framing-readings.png")
         page.screenshot(path=shots[-1])
 
@@ -186,6 +209,8 @@ def screenshots(store: Path, work: Path) -> list[Path]:
 def section(result: dict[str, Any], runs: int, command: str) -> str:
     cold = statistics.median(result["cold"])
     answer = statistics.median(result["answers"])
+    bare = result["bare"]
+    texts = result["texts"]
 
     def verdict(value: float, target: float) -> str:
         return "met" if value <= target else "**missed**"
@@ -199,11 +224,16 @@ Command: `{command}` (headless Debian Chromium via Playwright, `streamlit run ap
 | measure | median | min | max | target | |
 |---|---|---|---|---|---|
 | cold start to a usable Chat page (server up, store cached) | {cold:.2f} s | {min(result["cold"]):.2f} s | {max(result["cold"]):.2f} s | ≤ {COLD_START_TARGET_S:.0f} s | {verdict(cold, COLD_START_TARGET_S)} |
-| extractive answer with its citation on screen | {answer:.2f} s | {min(result["answers"]):.2f} s | {max(result["answers"]):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(answer, ANSWER_TARGET_S)} |
+| extractive answer's text on screen | {statistics.median(texts):.2f} s | {min(texts):.2f} s | {max(texts):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(statistics.median(texts), ANSWER_TARGET_S)} |
+| extractive answer with its citations on screen | {answer:.2f} s | {min(result["answers"]):.2f} s | {max(result["answers"]):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(answer, ANSWER_TARGET_S)} |
+| baseline: the same `Briefbot.ask` in-process, no UI | {statistics.median(bare):.2f} s | {min(bare):.2f} s | {max(bare):.2f} s | | |
 | first visit after server start (loads store and MiniLM; once) | {result["first_visit"]:.2f} s | | | | |
 
 Cold start is timed from `page.goto` until the chat box is visible and the script run has
-finished; the answer from pressing Enter until the answer's first citation is rendered.
+finished; the answer from pressing Enter until its text, then its first citation, is rendered.
+The gap between the in-process baseline and the browser figures is the Streamlit round trip
+and Chromium's rendering, both competing for the 2 shared cores; the same script run under
+`AppTest` (no browser) takes well under 0.1 s.
 """  # noqa: E501
 
 
@@ -221,7 +251,9 @@ def main() -> None:
         result = measure(seed_store, work, args.runs)
         print(f"first visit {result['first_visit']:.2f} s")
         print("cold start  " + " ".join(f"{s:.2f}" for s in result["cold"]))
+        print("answer text " + " ".join(f"{s:.2f}" for s in result["texts"]))
         print("answer      " + " ".join(f"{s:.2f}" for s in result["answers"]))
+        print("bare ask    " + " ".join(f"{s:.2f}" for s in result["bare"]))
         if not args.no_screenshots:
             story_store = build_store(work / "story-store", [SEEDS, STORY])
             for shot in screenshots(story_store, work):

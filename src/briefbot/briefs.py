@@ -344,7 +344,7 @@ def select(
     """MMR within the word budget; each pick is a candidate and the text quoted from it.
 
     A sentence that depends on the one before it ("This effort...", "But...") is penalised
-    unless that sentence is already chosen.
+    unless that sentence is already chosen; words left at the end go to such continuations.
     """
     similarity = vectors @ vectors.T
     floor = MIN_SALIENCE_SHARE * float(scores.max()) if len(scores) else 0.0
@@ -385,6 +385,20 @@ def select(
         placed.add((candidate.order, candidate.position))
         picks.append((candidate, text))
         budget -= count_words(text)
+    # Words left over go to sentences that continue a chosen one ("This effort..."), which
+    # read naturally right after it and carry its details.
+    by_place = {(c.order, c.position): i for i, c in enumerate(found)}
+    for candidate, _ in list(picks):
+        follower = by_place.get((candidate.order, candidate.position + 1))
+        if (
+            follower is not None
+            and follower not in chosen
+            and dependent[follower]
+            and found[follower].words <= budget
+        ):
+            chosen.append(follower)
+            picks.append((found[follower], found[follower].span.text))
+            budget -= found[follower].words
     return sorted(picks, key=lambda pick: (pick[0].order, pick[0].position))
 
 

@@ -46,8 +46,8 @@ _ANAPHORA = frozenset(
         "these",
     }
 )
-_FOLLOW_UP_WORDS = 4
-"""A question with fewer content words than this, or no name of its own, leans on context."""
+_FOLLOW_UP_WORDS = 2
+"""A question with fewer content words than this and no name of its own leans on context."""
 
 
 class QueryRewriter(Protocol):

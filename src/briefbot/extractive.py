@@ -45,7 +45,7 @@ MMR_LAMBDA = 0.7
 KEEP_RATIO = 0.75
 """A sentence after the first is quoted only if it scores this share of the best one."""
 MIN_WORDS = 4
-EMBEDDED_SENTENCES = 24
+EMBEDDED_SENTENCES = 16
 """Candidate sentences embedded per question, chosen by word overlap and answer type."""
 SENTENCE_CACHE_SIZE = 4096
 NOTHING_QUOTABLE = "No sentence in the retrieved sources answers the question."

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import numpy as np
 
 from briefbot.embedders import Vectors
@@ -67,6 +68,30 @@ def _client(settings: Settings) -> Any:
         return chromadb.PersistentClient(path=str(settings.store_path), settings=_chroma_settings())
     except Exception as exc:
         raise StoreError(f"cannot open the store at {settings.store_path}: {exc}") from exc
+
+
+class _GuardedCollection:
+    """A Chroma collection whose calls turn a lost server connection into ``StoreError``."""
+
+    def __init__(self, collection: Any, location: str) -> None:
+        self._collection = collection
+        self._location = location
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except httpx.TransportError as exc:
+                raise StoreError(
+                    f"lost the Chroma server at {self._location}: {exc}. Check that "
+                    "`chroma run` is up; briefbot reconnects when it is back."
+                ) from exc
+
+        return call
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -190,6 +215,8 @@ class ChromaStore:
                 f"but {embedder_name!r} is configured; set BRIEFBOT_EMBEDDER to match or use "
                 "another store"
             )
+        if self.settings.chroma_url:
+            return _GuardedCollection(collection, self.location)
         return collection
 
     # --- reading ---------------------------------------------------------------------

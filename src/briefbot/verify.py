@@ -110,6 +110,16 @@ _NAME_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _NAME_CONNECTORS = frozenset({"of", "de", "del", "der", "la", "le", "van", "von", "al", "bin"})
 
 
+MIN_CLAIM_WORDS = 3
+"""Shorter sentences are never accepted as verbatim quotes ("1" is inside "1,000")."""
+
+
+def _whole_words_find(haystack: str, needle: str) -> int:
+    """Position of ``needle`` in ``haystack`` starting and ending at word boundaries, or -1."""
+    match = re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack)
+    return match.start() if match else -1
+
+
 def normalise(text: str) -> str:
     """NFKC, curly quotes and dashes made plain, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text)
@@ -408,9 +418,11 @@ class _Verifier:
     def verbatim(self, sentence: str, indexes: Sequence[int]) -> _Verification | None:
         """A sentence quoted exactly from a passage is supported by that very span."""
         needle = normalise(sentence)
+        if len(sentence.split()) < MIN_CLAIM_WORDS:
+            return None
         for index in indexes:
             passage = self.passages[index]
-            position = passage.text.find(sentence)
+            position = _whole_words_find(passage.text, sentence)
             if position >= 0:
                 citation = passage.citation(position, position + len(sentence))
                 return _Verification(True, 1.0, [citation], [])
@@ -451,7 +463,8 @@ class _Verifier:
 
     def check(self, sentence: str, indexes: Sequence[int]) -> _Verification:
         """Best support for ``sentence`` among the passages at ``indexes``."""
-        if not indexes:
+        if not indexes or len(content_words(sentence)) < 2:
+            # Nothing to check against, or a fragment ("1", "Yes.") that asserts nothing.
             return _Verification(False, 0.0, [], [])
         exact = self.verbatim(sentence, indexes)
         if exact is not None:

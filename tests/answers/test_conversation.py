@@ -113,3 +113,8 @@ def test_llm_rewriter_is_used_when_configured(
     configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9"})
     answerer = Answerer(ScriptedRetrieve(HITS), FakeEmbedder(), configured)  # type: ignore[arg-type]
     assert answerer.rewriter is rewriter
+
+
+def test_a_new_topic_is_not_polluted_with_the_previous_one() -> None:
+    question = "What is the inflation rate?"
+    assert ExtractiveRewriter().rewrite(question, [turn(FIRST)]) == question

@@ -139,7 +139,7 @@ def test_realtimeqa_scores_against_the_oracle(data: Path, bot: Briefbot) -> None
     assert result.answered == 3
     assert result.correct is not None and result.correct <= 2
     table = realtimeqa_markdown(result)
-    assert "| hybrid | 66.7% | 100.0% |" in table
+    assert "| hybrid | 66.7% | 100.0% | 66.7% | 66.7% |" in table
 
     again = evaluate_realtimeqa(bot, load_realtimeqa(data / "realtimeqa"), 5, answers=False)
     assert "0 chunks embedded" in again.ingest_note

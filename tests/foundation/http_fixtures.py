@@ -13,7 +13,7 @@ class LocalSite:
         routes = self.routes
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if self.path not in routes:
                     self.send_error(404)
                     return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,7 +45,7 @@ def test_consecutive_chunks_share_one_sentence() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(30))
     chunks = chunk_article("b" * 16, text, FakeEmbedder(max_tokens=20), max_tokens=20)
     assert len(chunks) > 3
-    for previous, following in zip(chunks, chunks[1:], strict=False):
+    for previous, following in itertools.pairwise(chunks):
         last_sentence = split_sentences(previous.text)[-1].text
         assert following.text.startswith(last_sentence)
 
@@ -51,7 +53,7 @@ def test_consecutive_chunks_share_one_sentence() -> None:
 def test_no_overlap_when_disabled() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(30))
     chunks = chunk_article("c" * 16, text, FakeEmbedder(max_tokens=20), 20, overlap_sentences=0)
-    assert all(a.end < b.start for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(a.end < b.start for a, b in itertools.pairwise(chunks))
 
 
 def test_overlong_sentence_is_cut_at_token_boundaries() -> None:

@@ -87,7 +87,13 @@ def test_same_text_from_another_outlet_is_stored_once(bot: Briefbot, tmp_path: P
         tmp_path / "two.jsonl",
         [
             {"id": "a", "title": "Engineers", "text": WIRE, "source": "AP", "url": "https://ap/x"},
-            {"id": "b", "title": "Engineers go", "text": WIRE, "source": "Daily", "url": "https://d/y"},
+            {
+                "id": "b",
+                "title": "Engineers go",
+                "text": WIRE,
+                "source": "Daily",
+                "url": "https://d/y",
+            },
         ],
     )
     report = bot.ingest([path])
@@ -137,16 +143,20 @@ class FailingEmbedder(FakeEmbedder):
 def test_failure_midway_keeps_earlier_articles_and_rerun_completes(
     settings: Settings, tmp_path: Path
 ) -> None:
-    records = [
-        {"id": f"n{i}", "title": f"Story {i}", "text": f"Story {i}: " + WIRE.replace("5,000", str(i * 1111))
-         + f" Unique closing line {i} about topic {i * 7}. " * 3, "source": f"Outlet {i}"}
+    # Forty clearly distinct stories (near-duplicates would be merged, not embedded).
+    records: list[dict[str, object]] = [
+        {
+            "id": f"n{i}",
+            "title": f"Story {i}",
+            "source": f"Outlet {i}",
+            "text": f"Dispatch {i}. "
+            + " ".join(
+                f"Fact {i}-{j} concerns district {i * 13 + j} and its {j} schools."
+                for j in range(12)
+            ),
+        }
         for i in range(40)
-    ]  # fmt: skip
-    # near-duplicates are allowed to merge; make each story clearly distinct
-    for i, record in enumerate(records):
-        record["text"] = f"Dispatch {i}. " + " ".join(
-            f"Fact {i}-{j} concerns district {i * 13 + j} and its {j} schools." for j in range(12)
-        )
+    ]
     path = write_jsonl(tmp_path / "many.jsonl", records)
     failing = FailingEmbedder(fail_on_call=2)  # first batch of 32 articles succeeds
     bot = Briefbot.open(settings=settings, embedder=failing)

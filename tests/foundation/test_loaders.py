@@ -18,7 +18,7 @@ BODY = (
     "The council voted 7-2 on Tuesday to approve the new budget, officials said.\n\n"
     "Mayor Ana Lopez called the vote a turning point for the city."
 )
-HTML = f"""<html lang="en"><head><title>Budget passes | City Times</title>
+HTML = """<html lang="en"><head><title>Budget passes | City Times</title>
 <meta name="author" content="Jane Roe"><meta property="og:site_name" content="City Times">
 <meta property="article:published_time" content="2024-05-01T10:00:00Z"></head>
 <body><nav>Home | World | Sport</nav><article><h1>Budget passes</h1>
@@ -107,7 +107,7 @@ def test_jsonl_malformed_line_named_and_others_ingest(tmp_path: Path, settings: 
     [
         ("empty.txt", b"   \n\n", "empty file"),
         ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
-        ("latin1.txt", "Caf\u00e9 story\n\nThe caf\u00e9 opened.".encode("latin-1"), "invalid UTF-8"),
+        ("latin1.txt", "Café story\n\nThe café opened.".encode("latin-1"), "invalid UTF-8"),
         ("short.txt", b"Title\n\nToo short.", "no article text"),
         ("empty.jsonl", b"\n\n", "empty file"),
         ("photo.png", b"\x89PNG", "unsupported file type"),

@@ -14,7 +14,12 @@ def test_abbreviations_and_numbers_do_not_split_sentences() -> None:
 def test_sentences_never_cross_paragraphs_and_offsets_are_exact() -> None:
     text = "  Title line without stop\n\nFirst one. Second one!\n\n\nThird?  "
     spans = split_sentences(text)
-    assert [s.text for s in spans] == ["Title line without stop", "First one.", "Second one!", "Third?"]
+    assert [s.text for s in spans] == [
+        "Title line without stop",
+        "First one.",
+        "Second one!",
+        "Third?",
+    ]
     assert all(text[s.start : s.end] == s.text for s in spans)
     assert [p.text for p in paragraphs(text)] == [
         "Title line without stop",

@@ -18,7 +18,8 @@ from tests.fakes import FakeEmbedder
 NEUTRAL = (
     "Pyongyang is sending approximately 5,000 engineers from the North Korean army to Russia, "
     "according to Yonhap. [1]\n"
-    "North Korea has also sent 40 tanks to Paris. [1]"
+    "North Korea has also sent 40 tanks to Paris. [1]\n"
+    "Russia’s special military operation zone needs repair, according to Yonhap. [1]"
 )
 CRITICAL = (
     "The Russian Foreign Ministry emphasized that North Korea’s military had played a pivotal "
@@ -64,10 +65,11 @@ def test_llm_readings_are_verified_and_cited(
     report = llm_bot.compare([article.id], mode="llm")
     assert report.mode == "llm"
     reading = report.articles[0]
-    supported, invented = reading.neutral.llm
+    supported, invented, euphemism = reading.neutral.llm
     assert supported.supported
     assert not invented.supported
     assert invented.note
+    assert "loaded wording still used: special military operation" in (euphemism.note or "")
     assert reading.critical.llm[0].supported
     assert reading.critical.claims  # the analyzer's findings stay beside the model's
     assert any("not supported" in n for n in report.notices)

@@ -69,6 +69,7 @@ def test_seed_attributions(
     [
         ('"We will not back down," said Maria Lopez, a union leader.', ["Maria Lopez"]),
         ("Police told reporters the road was closed.", ["Police"]),
+        ("Troops moved, South Korea's spy agency said.", ["South Korea's spy agency"]),
         ("Officials have repeatedly denied the report.", ["Officials"]),
         ("The figures, according to the World Bank, were revised.", ["the World Bank"]),
         ("Xinhua, the state news agency, reported the visit.", ["Xinhua", "state news agency"]),

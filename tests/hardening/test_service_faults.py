@@ -99,10 +99,6 @@ def test_chroma_server_restart_mid_session_recovers(chroma: ChromaProcess, tmp_p
 
 
 @pytest.mark.chroma_server
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.py lets httpx.ConnectError escape when the server goes away mid-session",
-)
 def test_chroma_server_down_mid_session_is_a_clear_error(
     chroma: ChromaProcess, tmp_path: Path
 ) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from briefbot import Briefbot
 from briefbot.framing.report import FramingReport
-from tests.ui.conftest import AppFactory
+from tests.ui.conftest import AppFactory, hostile_article, rendered_html
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUBMIT = "FormSubmitter:framing_form-Analyse the framing"
@@ -80,3 +80,16 @@ def test_topic_with_nothing_near_is_an_error(seed_bot: Briefbot, make_app: AppFa
     at.radio(key="framing_scope").set_value("Articles near a topic")
     at.button(key=SUBMIT).click().run()
     assert "Pick at least one article" in at.warning[0].value
+
+
+def test_hostile_article_findings_render_as_text(bot: Briefbot, make_app: AppFactory) -> None:
+    bot.ingest_articles([hostile_article()])
+    at = make_app(bot).switch_page("app_pages/framing.py").run()
+    at.multiselect(key="framing_articles").select(hostile_article().id)
+    at.button(key=SUBMIT).click().run()
+
+    assert not at.exception
+    assert at.session_state["framing_result"].articles
+    html = rendered_html(at)
+    assert "<a " not in html and "<script" not in html and "<img" not in html
+    assert "[click](<code>http://evil.example</code>)" in html

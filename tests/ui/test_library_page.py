@@ -83,7 +83,7 @@ def test_hostile_title_and_text_show_literally(bot: Briefbot, make_app: AppFacto
     html = rendered_html(at)
     assert "<a " not in html
     assert "<script" not in html and "<img" not in html and "<strong>bold" not in html
-    assert "[click](<code>http://evil.example)</code>" in html
+    assert "[click](<code>http://evil.example</code>)" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert not [b for b in at.get("link_button")], "a javascript: URL is never a link"

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from pydantic import SecretStr
 
 from briefbot import Settings
-from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
+from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef, Usage
 from briefbot.ui import text as fmt
 
 PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
@@ -65,7 +65,7 @@ def test_escaped_inline_text_renders_as_exactly_itself(text: str) -> None:
 def test_links_become_code_spans_never_links() -> None:
     rendered = render(fmt.md_escape_inline("see [x](http://evil.example) or www.evil.example"))
     assert "<a" not in rendered
-    assert "<code>http://evil.example)</code>" in rendered
+    assert "<code>http://evil.example</code>)" in rendered
     assert "<code>www.evil.example</code>" in rendered
 
 
@@ -74,7 +74,7 @@ def test_hostile_markup_stays_literal() -> None:
     rendered = render(fmt.md_escape(hostile))
     assert "<a" not in rendered and "<script" not in rendered and "<img" not in rendered
     assert "<strong>" not in rendered and "<code>c" not in rendered and "<h1>" not in rendered
-    assert "[click](<code>http://evil)</code>" in rendered
+    assert "[click](<code>http://evil</code>)" in rendered
     assert "&lt;script&gt;" in rendered
 
 
@@ -181,3 +181,24 @@ def test_citation_label_is_escaped_and_shortened() -> None:
     citation = cited.sentences[0].citations[0]
     label = fmt.citation_label(citation, cited.sources[0], width=20)
     assert label.startswith("\\[1\\] “Pyongyang is sending…” — Troops \\[sic\\]")
+
+
+def test_provenance_names_engine_sources_and_cost() -> None:
+    cited = _cited()
+    assert fmt.provenance(cited) == "extractive engine · 1 source"
+    cited.mode = "llm"
+    cited.usage = Usage(
+        prompt_tokens=1200, completion_tokens=80, estimated_cost_usd=0.00023, model="gpt-4o-mini"
+    )
+    assert fmt.provenance(cited) == (
+        "llm engine · 1 source · gpt-4o-mini: 1,200 prompt + 80 answer tokens · about $0.0002"
+    )
+
+
+def test_day_range_of_date_input_values() -> None:
+    day, other = date(2024, 11, 1), date(2024, 11, 3)
+    assert fmt.day_range(()) == (None, None)
+    assert fmt.day_range((day,)) == (day, day)
+    assert fmt.day_range((day, other)) == (day, other)
+    assert fmt.day_range(day) == (day, day)
+    assert fmt.day_range(None) == (None, None)

@@ -20,6 +20,8 @@ from briefbot.models import SearchFilters
 from briefbot.retrieval import create_retriever
 
 RETRIEVER_NAMES = ("hybrid", "dense", "bm25")
+DEPTHS = (10, 20)
+"""Deeper cut-offs reported next to recall@k (every retriever here ranks prefix-stably)."""
 RGB_NEAR_DUPLICATE = 0.95
 """Dedup threshold of the RGB store (the highest the MinHash LSH accepts)."""
 Progress = Callable[[str], None]
@@ -62,6 +64,7 @@ class RetrieverResult:
     name: str
     found: int = 0
     found_in_oracle: int = 0
+    found_at: dict[int, int] = field(default_factory=dict)
     latency: Latency = field(default_factory=Latency)
 
 
@@ -137,6 +140,10 @@ def evaluate_realtimeqa(
             if contains_any([h.chunk.text for h in hits], item.answers):
                 scored.found += 1
                 scored.found_in_oracle += in_oracle
+            deeper = retriever.search(item.question, max(DEPTHS), None)
+            for depth in DEPTHS:
+                found = contains_any([h.chunk.text for h in deeper[:depth]], item.answers)
+                scored.found_at[depth] = scored.found_at.get(depth, 0) + found
         relevant = bot.retrieve(item.question, k).relevant
         if in_oracle:
             result.relevant_oracle += relevant
@@ -279,14 +286,17 @@ def realtimeqa_markdown(result: RealTimeQAResult) -> str:
         f"({result.chunks} chunks). Oracle (gold string anywhere in the corpus): "
         f"{result.oracle}/{result.questions} = {_pct(result.oracle, result.questions)}.",
         "",
-        f"| retriever | recall@{k} | of oracle | retrieval p50 ms | retrieval p95 ms |",
-        "|---|---|---|---|---|",
+        f"| retriever | recall@{k} | of oracle | "
+        + " | ".join(f"recall@{d}" for d in DEPTHS)
+        + " | retrieval p50 ms | retrieval p95 ms |",
+        "|---|---|---|" + "---|" * len(DEPTHS) + "---|---|",
     ]
     for name in RETRIEVER_NAMES:
         r = result.retrievers[name]
+        deeper = " | ".join(_pct(r.found_at.get(d, 0), result.questions) for d in DEPTHS)
         lines.append(
             f"| {name} | {_pct(r.found, result.questions)} | {_pct(r.found, result.oracle)} "
-            f"| {_ms(r.latency.p50)} | {_ms(r.latency.p95)} |"
+            f"| {deeper} | {_ms(r.latency.p50)} | {_ms(r.latency.p95)} |"
         )
     lines += [
         "",

@@ -23,13 +23,14 @@ _SPEAKER_NOUNS = (
     "campaign|party|union|group|company|firm|newspaper|broadcaster|television|he|she|they|it|we"
 )
 _MODIFIERS = (
-    r"(?:senior|top|former|local|western|foreign|military|government|state|intelligence|"
+    r"(?:senior|top|former|local|western|foreign|military|government|state|intelligence|spy|"
+    r"presidential|opposition|ruling|interior|justice|national|central|city|election|"
     r"security|health|unnamed|anonymous|several|some|many|other|two|three|regional|federal|"
     r"news|defen[cs]e|U\.S\.|U\.N\.|EU)"
 )
 SPEAKER = (
     rf"(?:(?:the|a|an|its|their|his|her|its\s+own|their\s+own)\s+)?"
-    rf"(?:(?:{_CAP}{_POSSESSIVE}|{_MODIFIERS}){_POSSESSIVE}\s+){{0,6}}"
+    rf"(?:(?:{_CAP}{_POSSESSIVE}|{_MODIFIERS}|(?<=['’]s\s)[a-z][\w-]*){_POSSESSIVE}\s+){{0,6}}"
     rf"(?:{_CAP}|(?i:{_SPEAKER_NOUNS}))(?![\w'’])"
 )
 _NOT_SPEAKERS = {

@@ -2,7 +2,8 @@
 
 One article gives both readings of it (and a notice that there is nothing to compare);
 two or more add the cross-outlet comparison. Corroboration searches the whole store for
-similar sentences in other articles.
+similar sentences in other articles. The neutral reading also carries the article's brief,
+cleaned; LLM mode adds the model's verified readings, cross-checked against the lexicon.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from briefbot.errors import BriefbotError, ConfigError, EmptyScopeError, LLMErro
 from briefbot.framing.analyzer import Citer, SentenceAnalysis, analyze_text, critical_reading
 from briefbot.framing.compare import OutletInput, compare
 from briefbot.framing.lexicons import Lexicon, cached_lexicon
+from briefbot.framing.loaded import find_loaded
 from briefbot.framing.neutral import clean_brief, neutral_reading
 from briefbot.framing.report import (
     ArticleFraming,
@@ -205,7 +207,7 @@ class Framer:
                 )
                 continue
             n = sources.citer(article.id).n
-            framing.neutral.llm = [_renumbered(s, n) for s in reading.neutral]
+            framing.neutral.llm = [self._cross_checked(_renumbered(s, n)) for s in reading.neutral]
             framing.critical.llm = [_renumbered(s, n) for s in reading.critical]
             usage.prompt_tokens += reading.usage.prompt_tokens
             usage.completion_tokens += reading.usage.completion_tokens
@@ -221,6 +223,20 @@ class Framer:
                     "model's context and were not read by it"
                 )
         report.usage = usage
+
+    def _cross_checked(self, sentence: CitedSentence) -> CitedSentence:
+        """Note loaded terms a 'neutral' model sentence still uses outside quotes."""
+        loaded = [
+            sentence.text[m.match.start : m.match.end]
+            for m in find_loaded(sentence.text, self.lexicon)
+            if not m.in_quote
+        ]
+        if not loaded:
+            return sentence
+        note = f"the analyzer flags loaded wording still used: {', '.join(loaded)}"
+        return sentence.model_copy(
+            update={"note": f"{sentence.note}; {note}" if sentence.note else note}
+        )
 
     def _corroborate(self, report: FramingReport, sources: _Sources) -> None:
         """Attach to each claim the most similar sentence of every other stored article."""

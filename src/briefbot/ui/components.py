@@ -99,6 +99,7 @@ def cited_text(
         st.info(fmt.refusal_text(cited, filters), icon=":material/search_off:")
         return
     st.markdown(fmt.cited_markdown(cited))
+    st.caption(fmt.md_escape_inline(fmt.provenance(cited)))
     flagged = sum(1 for s in cited.sentences if not s.supported)
     if flagged:
         st.caption(

@@ -22,7 +22,8 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
 _BACKTICKS = re.compile(r"`+")
 _LINKABLE = re.compile(
-    r"(?i)(?:https?://|ftp://|www\.|mailto:|xmpp:)\S*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\S*"
+    r"(?i)(?:(?:https?://|ftp://|www\.|mailto:|xmpp:)|[\w.+-]+@[\w-]+\.)\S*?"
+    r"(?=[.,:;!?\"')\]]*(?:\s|$))"
 )
 
 UNSUPPORTED_BADGE = ":orange-badge[:material/warning: not supported by the sources]"
@@ -103,6 +104,13 @@ def date_bounds(articles: list[Article]) -> tuple[date, date] | None:
     """First and last publication day in ``articles`` (None when no article is dated)."""
     days = [a.published.date() for a in articles if a.published]
     return (min(days), max(days)) if days else None
+
+
+def day_range(value: object) -> tuple[date | None, date | None]:
+    """First and last day of a ``st.date_input`` range value (empty, one day, or two)."""
+    values = value if isinstance(value, tuple | list) else [value]
+    days = [d for d in values if isinstance(d, date)]
+    return (days[0], days[-1]) if days else (None, None)
 
 
 def search_filters(
@@ -233,3 +241,20 @@ def signed(value: float) -> str:
 
 def percent(share: float) -> str:
     return f"{share:.0%}"
+
+
+def provenance(cited: CitedText) -> str:
+    """Which engine wrote it, from how many sources, and what an LLM call cost (plain text)."""
+    parts = [
+        f"{cited.mode} engine",
+        f"{len(cited.sources)} source{'s' if len(cited.sources) != 1 else ''}",
+    ]
+    usage = cited.usage
+    if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
+        model = f"{clean(usage.model)}: " if usage.model else ""
+        parts.append(
+            f"{model}{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} answer tokens"
+        )
+        if usage.estimated_cost_usd is not None:
+            parts.append(f"about ${usage.estimated_cost_usd:.4f}")
+    return " · ".join(parts)
