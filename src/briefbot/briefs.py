@@ -676,14 +676,16 @@ class LLMBriefWriter:
                 title=article.title, passages="\n\n".join(format_passage(p) for p in group)
             )
         )
-        allowed = {p.n for p in group}
+        allowed = [p.n for p in group]
         found = []
         for line in reply.splitlines():
             parsed = parse_answer(line)
             text = " ".join(s.text for s in parsed).strip()
-            cited = [n for s in parsed for n in s.numbers if n in allowed]
-            if text and cited:
-                found.append(Note(text, list(dict.fromkeys(cited))))
+            if not text or text.endswith(":"):
+                continue
+            # A note without a (valid) marker cites the whole group; the verifier narrows it.
+            cited = [n for s in parsed for n in s.numbers if n in allowed] or allowed
+            found.append(Note(text, list(dict.fromkeys(cited))))
         return found
 
     def cited(self, reply: str, sources: dict[int, list[Passage]]) -> list[CitedSentence]:

@@ -75,9 +75,10 @@ class Briefbot:
             return self.ingestor.ingest_articles(articles)
 
     def articles(self) -> list[Article]:
-        """All articles, newest first, without their text."""
+        """All articles, newest first (undated last), without their text."""
         found = self.store.list_articles(with_text=False)
-        return sorted(found, key=lambda a: (a.published is None, a.published), reverse=False)
+        dated = sorted((a for a in found if a.published), key=lambda a: a.published, reverse=True)  # type: ignore[arg-type,return-value]
+        return dated + sorted((a for a in found if not a.published), key=lambda a: a.title)
 
     def article(self, article_id: str) -> Article:
         found = self.store.get_article(article_id)

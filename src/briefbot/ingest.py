@@ -30,6 +30,22 @@ Progress = Callable[[int, int, str], None]
 BATCH_ARTICLES = 32
 
 
+def latest_per_key(articles: Sequence[Article], report: IngestReport) -> list[Article]:
+    """One article per source key: the last one given wins, as a rerun would leave it.
+
+    Without this, two versions of one URL in a single ingest would replace each other on
+    every rerun instead of settling.
+    """
+    last_index = {article.key: index for index, article in enumerate(articles)}
+    kept = []
+    for index, article in enumerate(articles):
+        if last_index[article.key] == index:
+            kept.append(article)
+        elif article.id != articles[last_index[article.key]].id:
+            report.superseded.append(article.key)
+    return kept
+
+
 @dataclass
 class _Pending:
     article: Article
@@ -94,6 +110,7 @@ class Ingestor:
         progress: Progress | None = None,
     ) -> IngestReport:
         report = report or IngestReport()
+        articles = latest_per_key(articles, report)
         with self.store.write_lock:
             index = self._near_duplicate_index()
             for start in range(0, len(articles), BATCH_ARTICLES):

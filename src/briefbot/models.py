@@ -136,6 +136,10 @@ class IngestReport(BaseModel):
         default_factory=list, description="Ids of stored articles that gained another outlet."
     )
     skipped: list[Skipped] = Field(default_factory=list)
+    superseded: list[str] = Field(
+        default_factory=list,
+        description="Keys given twice in one ingest with different text; the last one is kept.",
+    )
     chunks_embedded: int = 0
 
     @property
@@ -148,6 +152,7 @@ class IngestReport(BaseModel):
         self.replaced += other.replaced
         self.duplicates += other.duplicates
         self.skipped += other.skipped
+        self.superseded += other.superseded
         self.chunks_embedded += other.chunks_embedded
 
     def summary(self) -> str:
@@ -155,4 +160,5 @@ class IngestReport(BaseModel):
             f"{len(self.added)} added, {len(self.unchanged)} unchanged, "
             f"{len(self.replaced)} replaced, {len(self.duplicates)} duplicates, "
             f"{len(self.skipped)} skipped; {self.chunks_embedded} chunks embedded"
+            + (f"; {len(self.superseded)} superseded" if self.superseded else "")
         )

@@ -16,10 +16,14 @@ from briefbot.citations import CitedSentence, CitedText, SourceRef
 UNSUPPORTED_MARK = "[unsupported]"
 NO_ANSWER = "the sources do not support one."
 _WHITESPACE = re.compile(r"\s+")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~^])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~^$&])")
 _LINE_START = re.compile(r"^(\s*)([-=])")
-_ORDERED_ITEM = re.compile(r"^(\s*\d+)(\.)")
-_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+_ORDERED_ITEM = re.compile(r"^(\s*\d+)([.)])")
+_BACKTICKS = re.compile(r"`+")
+_LINKABLE = re.compile(
+    r"(?i)(?:(?:https?://|ftp://|www\.|mailto:|xmpp:)|[\w.+-]+@[\w-]+\.)\S*?"
+    r"(?=[.,:;!?\"')\]]*(?:\s|$))"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -28,17 +32,36 @@ def one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
-def escape_markdown(text: str) -> str:
-    """``text`` as literal Markdown: no links, images, emphasis, HTML or autolinks."""
-    text = one_line(text)
-    text = text.replace("&", "&amp;")
+def _escape_punctuation(text: str) -> str:
+    """Backslash-escape what Markdown would interpret, leaving ordinary punctuation readable."""
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    text = text.replace("\\<", "&lt;").replace("\\>", "&gt;")
-    text = _AUTOLINK.sub(
-        lambda m: m.group(1).replace(":", "&#58;").replace(".", "&#46;").replace("@", "&#64;"), text
-    )
     text = _ORDERED_ITEM.sub(r"\1\\\2", text)
     return _LINE_START.sub(r"\1\\\2", text)
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def escape_markdown(text: str) -> str:
+    """One line of source text as literal Markdown: no links, images, emphasis or HTML.
+
+    Markdown's special characters are backslash-escaped. Escapes do not stop GFM autolinks
+    (renderers find ``http://...``, ``www.`` and e-mail addresses in the parsed text), so
+    those are shown as code spans, which are never linked.
+    """
+    flat = one_line(text)
+    parts: list[str] = []
+    last = 0
+    for match in _LINKABLE.finditer(flat):
+        parts.append(_escape_punctuation(flat[last : match.start()]))
+        parts.append(_code_span(match.group()))
+        last = match.end()
+    parts.append(_escape_punctuation(flat[last:]))
+    return "".join(parts)
 
 
 def safe_url(url: str | None) -> str | None:

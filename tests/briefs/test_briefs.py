@@ -329,3 +329,18 @@ def test_query_with_ids_picks_among_those_ids(corpus_bot: Corpus) -> None:
         [articles[0].id, articles[2].id], query="Ordan river dam breach flood evacuation"
     )
     assert brief.article_ids == [articles[0].id]
+
+
+def test_llm_notes_without_markers_cite_their_whole_group(corpus_bot: Corpus) -> None:
+    bot, articles = corpus_bot
+    ids = [articles[0].id, articles[1].id]
+    chat = ScriptedChat(
+        "Notes:\n- About 2,000 residents were evacuated overnight.",
+        "- Rescue teams reported no deaths so far.",
+        "About 2,000 residents were evacuated overnight [1]. Rescue teams reported no deaths [2].",
+    )
+    briefer = llm_briefer(bot, chat, llm_context_tokens=512, llm_max_answer_tokens=152)
+    brief = briefer.brief(ids, mode="llm")
+    assert brief.mode == "llm"
+    assert_cited_exactly(bot, brief)
+    assert [s.citations[0].article_id for s in brief.sentences] == ids

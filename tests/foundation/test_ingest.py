@@ -220,3 +220,28 @@ def test_search_filters_by_outlet_and_date(bot: Briefbot, tmp_path: Path) -> Non
     )
     assert recent and {h.title for h in recent} == {"B"}
     assert bot.search("engineers", k=5, filters=SearchFilters(outlets=["nobody"])) == []
+
+
+def test_two_versions_of_one_key_in_one_ingest_settle_on_the_last(
+    bot: Briefbot, fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    path = write_jsonl(
+        tmp_path / "versions.jsonl",
+        [
+            {"id": "same", "title": "v1", "text": WIRE, "source": "AP"},
+            {
+                "id": "same",
+                "title": "v2",
+                "text": WIRE + " Updated with a new paragraph.",
+                "source": "AP",
+            },
+        ],
+    )
+    first = bot.ingest([path])
+    assert len(first.added) == 1 and first.superseded == ["versions.jsonl#same"]
+    [article] = bot.articles()
+    assert article.title == "v2"
+    embedded = fake_embedder.embedded_texts
+    again = bot.ingest([path])
+    assert again.unchanged == first.added and not again.replaced
+    assert fake_embedder.embedded_texts == embedded

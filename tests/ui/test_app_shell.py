@@ -53,3 +53,20 @@ def test_store_comes_from_the_environment(
     assert "BRIEFBOT\\_EMBEDDER" in at.error[0].value
     assert "no\\-such\\-embedder" in at.error[0].value
     assert "briefbot" not in at.session_state
+
+
+@pytest.mark.parametrize("page", ["chat", "brief", "framing", "library"])
+def test_every_page_says_when_the_store_is_empty(
+    bot: Briefbot, make_app: AppFactory, page: str
+) -> None:
+    at = make_app(bot).switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception
+    assert any("store is empty" in i.value for i in at.info)
+
+
+def test_question_on_an_empty_store_is_refused(bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(bot)
+    at.chat_input[0].set_value("Who won?").run()
+    assert not at.exception
+    assert at.session_state["chat_turns"][0]["answer"].refused
+    assert any(i.value.startswith("**No answer.**") for i in at.info)

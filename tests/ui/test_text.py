@@ -80,7 +80,7 @@ def test_hostile_markup_stays_literal() -> None:
 
 def test_paragraphs_are_kept_and_lines_joined() -> None:
     text = "First line\nsame paragraph.\n\n\n  Second paragraph.  \n"
-    assert fmt.md_escape(text) == "First line same paragraph\\.\n\nSecond paragraph\\."
+    assert fmt.md_escape(text) == "First line same paragraph.\n\nSecond paragraph."
 
 
 def test_control_characters_are_dropped() -> None:
@@ -92,7 +92,7 @@ def test_quote_context_is_the_paragraph_around_the_span() -> None:
     start = text.index("THE QUOTE")
     context = fmt.quote_context(text, start, start + len("THE QUOTE."))
     assert context == fmt.QuoteContext("Before the quote. ", "THE QUOTE.", " After it.")
-    assert fmt.context_markdown(context) == "Before the quote\\. **THE QUOTE\\.** After it\\."
+    assert fmt.context_markdown(context) == "Before the quote. **THE QUOTE.** After it."
 
 
 def test_quote_context_trims_long_paragraphs_at_word_boundaries() -> None:
@@ -171,8 +171,8 @@ def _cited() -> CitedText:
 def test_cited_markdown_marks_unsupported_sentences() -> None:
     markdown = fmt.cited_markdown(_cited())
     assert markdown == (
-        "Pyongyang is sending 5\\,000 engineers\\. \\[1\\] "
-        f"{fmt.UNSUPPORTED_BADGE} They arrived in May\\. \\[1\\]"
+        "Pyongyang is sending 5,000 engineers. \\[1\\] "
+        f"{fmt.UNSUPPORTED_BADGE} They arrived in May. \\[1\\]"
     )
 
 

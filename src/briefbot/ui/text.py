@@ -8,23 +8,17 @@ page shows. Source text (titles, quotes, article bodies) is always passed throug
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from urllib.parse import urlsplit
 
 from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
 from briefbot.models import Article, SearchFilters
+from briefbot.render import escape_markdown
+from briefbot.render import safe_url as safe_url
 from briefbot.settings import Settings
 
-_PUNCTUATION = frozenset(string.punctuation)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
-_BACKTICKS = re.compile(r"`+")
-_LINKABLE = re.compile(
-    r"(?i)(?:(?:https?://|ftp://|www\.|mailto:|xmpp:)|[\w.+-]+@[\w-]+\.)\S*?"
-    r"(?=[.,:;!?\"')\]]*(?:\s|$))"
-)
 
 UNSUPPORTED_BADGE = ":orange-badge[:material/warning: not supported by the sources]"
 
@@ -34,33 +28,9 @@ def clean(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
 
 
-def _escape_punctuation(text: str) -> str:
-    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in text)
-
-
-def _code_span(text: str) -> str:
-    """``text`` as a Markdown code span, whatever backticks it holds."""
-    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
-    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def md_escape_inline(text: str) -> str:
-    """One line of source text as literal Markdown.
-
-    Every ASCII punctuation mark is backslash-escaped. Escapes do not stop GitHub-style
-    autolinks (Streamlit's renderer finds ``http://...``, ``www.`` and e-mail addresses in
-    the parsed text), so those are shown as code spans, which are never linked.
-    """
-    flat = _SPACES.sub(" ", clean(text))
-    parts: list[str] = []
-    last = 0
-    for match in _LINKABLE.finditer(flat):
-        parts.append(_escape_punctuation(flat[last : match.start()]))
-        parts.append(_code_span(match.group()))
-        last = match.end()
-    parts.append(_escape_punctuation(flat[last:]))
-    return "".join(parts)
+    """One line of source text as literal Markdown (see ``render.escape_markdown``)."""
+    return escape_markdown(clean(text))
 
 
 def md_escape(text: str) -> str:
@@ -73,16 +43,6 @@ def date_label(value: datetime | date | None) -> str:
     if value is None:
         return "undated"
     return (value.date() if isinstance(value, datetime) else value).isoformat()
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is a plain http(s) link worth showing, else None."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return url.strip()
 
 
 def source_byline(ref: SourceRef) -> str:
