@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -33,6 +34,15 @@ SECTION = "Question answering: retrieval and answers (RealTimeQA, RGB)"
 
 
 def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="briefbot-qa-"))
+    try:
+        run(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path) -> None:
+    """Stores without ``--store`` live in ``work`` (removed afterwards)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument(
@@ -52,7 +62,6 @@ def main() -> None:
         torch.set_num_threads(args.torch_threads)
 
     started = time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix="briefbot-qa-"))
     settings = Settings()
     bot = Briefbot.open(store=args.store or work / "rtqa-store", settings=settings)
     rtqa = evaluate_realtimeqa(

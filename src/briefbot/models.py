@@ -99,6 +99,7 @@ class Hit(BaseModel):
             "article_id": self.chunk.article_id,
             "chunk_id": self.chunk.id,
             "score": round(self.score, 4),
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
             "title": self.title,
             "source": self.source,
             "published": self.published.isoformat() if self.published else None,

@@ -127,6 +127,7 @@ def search(
         date = hit.published.date().isoformat() if hit.published else "undated"
         console.print(
             f"[bold]{rank}. {safe(hit.title)}[/bold] — {safe(hit.source)}, {date} "
-            f"(score {hit.score:.3f}, {hit.chunk.id}, chars {hit.chunk.start}-{hit.chunk.end})"
+            f"(similarity {hit.similarity if hit.similarity is not None else hit.score:.2f}, "
+            f"{hit.chunk.id}, chars {hit.chunk.start}-{hit.chunk.end})"
         )
         console.print(f"   “{safe(hit.quote)}”\n")
