@@ -49,6 +49,8 @@ DEPENDENT_PENALTY = 0.3
 """Taken off a sentence that opens with a pronoun or connective, unless its predecessor is in."""
 MIN_SALIENCE_SHARE = 0.7
 """Sentences scoring below this share of the best one are left out even when words remain."""
+ATTRIBUTED_SALIENCE_SHARE = 0.6
+"""The share below which a sentence carrying an attribution ("..., officials said.") is left out."""
 QUERY_WEIGHT = 0.5
 """Share of a sentence's centrality taken from its similarity to the topic query."""
 MMR_LAMBDA = 0.7
@@ -72,10 +74,19 @@ _DEPENDENT_OPENER = re.compile(
     r"^[\"'“‘]?(But|And|Or|So|Yet|However|Also|Still|Instead|Meanwhile|Then|It|Its|This|That|"
     r"These|Those|Such|He|She|They|His|Her|Their|Him|Them|The (?:move|decision|effort|plan))\b"
 )
-_TRAILING_MODIFIER = re.compile(r",\s+(?P<word>[A-Za-z]+(?:ing|ed))\b[^,;:\"“”]*\.$")
+_TRAILING_CLAUSE = re.compile(
+    r",\s+(?:(?P<word>[A-Za-z]+(?:ing|ed))|(?:an?|the)(?:\s+[\w’'-]+){1,3}\s+(?:that|which|who)"
+    r"|which|who|whose)\b[^,;:\"“”]*\.$"
+)
+"""A trailing participle (", signaling ..."), appositive (", a move that ...") or relative."""
 _KEEP_MODIFIERS = frozenset(
     {"according", "citing", "saying", "adding", "claiming", "noting", "reporting", "quoting"}
 )
+_SOURCE = re.compile(
+    r"\b(according to|citing|quoting|said|says|say|told|reported|reports|announced|stated)\b",
+    re.IGNORECASE,
+)
+"""Names a source: a trailing clause with one of these is never dropped."""
 
 
 def count_words(text: str) -> int:
@@ -284,16 +295,24 @@ def candidates(articles: Sequence[Article], passages: Sequence[Passage]) -> list
 
 
 def shortened(text: str) -> str | None:
-    """``text`` without a trailing participle clause (", signaling ..."), or None.
+    """``text`` without a trailing participle, appositive or relative clause, or None.
 
-    The result is a verbatim prefix of the sentence plus its full stop; attribution clauses
-    ("..., according to Yonhap.") are never dropped.
+    Drops ", signaling ...", ", a move that ..." or ", which ...". The result is a verbatim
+    prefix of the sentence plus its full stop; clauses naming a source ("..., according to
+    Yonhap.", "..., which Reuters reported.") are never dropped.
     """
-    match = _TRAILING_MODIFIER.search(text)
-    if match is None or match.group("word").lower() in _KEEP_MODIFIERS:
+    match = _TRAILING_CLAUSE.search(text)
+    if match is None:
+        return None
+    word = match.group("word")
+    if (word and word.lower() in _KEEP_MODIFIERS) or _SOURCE.search(match.group()):
         return None
     prefix = text[: match.start()].rstrip()
-    if count_words(prefix) < MIN_SHORTENED_WORDS or prefix.count('"') % 2:
+    if (
+        count_words(prefix) < MIN_SHORTENED_WORDS
+        or prefix.count('"') % 2
+        or prefix.count("“") != prefix.count("”")
+    ):
         return None
     return prefix + "."
 
@@ -333,6 +352,54 @@ def salience(
         + SPECIFICITY_WEIGHT * specificity
     )
     return scores
+
+
+def _fit(
+    candidate: Candidate, picks: Sequence[tuple[Candidate, str]], budget: int, *, make_room: bool
+) -> tuple[str, list[tuple[int, str]]] | None:
+    """Text to quote from ``candidate`` and the picks to shorten to make room for it, or None.
+
+    The whole sentence or its shortened form, if it fits as it is; else picks quoted in full
+    are shortened, largest savings first, until the sentence (or its shortened form) fits.
+    """
+    texts = [candidate.span.text]
+    short = shortened(candidate.span.text)
+    if short is not None:
+        texts.append(short)
+    for text in texts:
+        if count_words(text) <= budget:
+            return text, []
+    if not make_room:
+        return None
+    savings = sorted(
+        (
+            (count_words(text) - count_words(short_pick), k, short_pick)
+            for k, (pick, text) in enumerate(picks)
+            if text == pick.span.text and (short_pick := shortened(text)) is not None
+        ),
+        key=lambda saving: -saving[0],
+    )
+    for text in texts:
+        needed = count_words(text) - budget
+        room: list[tuple[int, str]] = []
+        for saved, k, short_pick in savings:
+            if needed <= 0:
+                break
+            room.append((k, short_pick))
+            needed -= saved
+        if needed <= 0:
+            return text, room
+    return None
+
+
+def _shorten(
+    picks: list[tuple[Candidate, str]], room: Sequence[tuple[int, str]], budget: int
+) -> int:
+    """Quote the shortened texts ``room`` gives for those picks; the budget with the words freed."""
+    for k, short in room:
+        budget += count_words(picks[k][1]) - count_words(short)
+        picks[k] = (picks[k][0], short)
+    return budget
 
 
 def select(
@@ -375,12 +442,10 @@ def select(
         if redundancy[best] >= DUPLICATE_SIMILARITY:
             continue
         candidate = found[index]
-        text: str | None = candidate.span.text
-        if candidate.words > budget:
-            text = shortened(candidate.span.text)
-            if text is None or count_words(text) > budget:
-                continue
-        assert text is not None
+        fit = _fit(candidate, picks, budget, make_room=False)
+        if fit is None:
+            continue
+        text, _ = fit
         chosen.append(index)
         placed.add((candidate.order, candidate.position))
         picks.append((candidate, text))
@@ -390,15 +455,38 @@ def select(
     by_place = {(c.order, c.position): i for i, c in enumerate(found)}
     for candidate, _ in list(picks):
         follower = by_place.get((candidate.order, candidate.position + 1))
-        if (
-            follower is not None
-            and follower not in chosen
-            and dependent[follower]
-            and found[follower].words <= budget
-        ):
-            chosen.append(follower)
-            picks.append((found[follower], found[follower].span.text))
-            budget -= found[follower].words
+        if follower is None or follower in chosen or not dependent[follower]:
+            continue
+        fit = _fit(found[follower], picks, budget, make_room=False)
+        if fit is None:
+            continue
+        text, _ = fit
+        chosen.append(follower)
+        picks.append((found[follower], text))
+        budget -= count_words(text)
+    # Attributed claims left out for want of words get room made by shortening the picks.
+    attributed_floor = ATTRIBUTED_SALIENCE_SHARE * float(scores.max()) if len(scores) else 0.0
+    claims = sorted(
+        (
+            i
+            for i, c in enumerate(found)
+            if i not in chosen
+            and scores[i] >= attributed_floor
+            and _ATTRIBUTION.search(c.span.text)
+        ),
+        key=lambda i: -scores[i],
+    )
+    for index in claims:
+        if chosen and similarity[index, chosen].max() >= DUPLICATE_SIMILARITY:
+            continue
+        fit = _fit(found[index], picks, budget, make_room=True)
+        if fit is None:
+            continue
+        text, room = fit
+        budget = _shorten(picks, room, budget)
+        chosen.append(index)
+        picks.append((found[index], text))
+        budget -= count_words(text)
     return sorted(picks, key=lambda pick: (pick[0].order, pick[0].position))
 
 
@@ -548,15 +636,7 @@ class Note:
 
 
 def _sum_usage(total: Usage | None, more: Usage) -> Usage:
-    if total is None:
-        return more
-    costs = [c for c in (total.estimated_cost_usd, more.estimated_cost_usd) if c is not None]
-    return Usage(
-        prompt_tokens=total.prompt_tokens + more.prompt_tokens,
-        completion_tokens=total.completion_tokens + more.completion_tokens,
-        estimated_cost_usd=sum(costs) if costs else None,
-        model=total.model or more.model,
-    )
+    return more if total is None else total.plus(more)
 
 
 def scope_label(scope: Scope) -> str:

@@ -53,6 +53,18 @@ class Usage(BaseModel):
     estimated_cost_usd: float | None = None
     model: str | None = None
 
+    def plus(self, other: Usage | None) -> Usage:
+        """Token counts and costs of two LLM calls together (cost unknown if both are)."""
+        if other is None:
+            return self
+        costs = [c for c in (self.estimated_cost_usd, other.estimated_cost_usd) if c is not None]
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            estimated_cost_usd=sum(costs) if costs else None,
+            model=self.model or other.model,
+        )
+
 
 class CitedText(BaseModel):
     """Sentences with citations and their numbered sources: the shape of answers and briefs."""

@@ -259,15 +259,7 @@ def _note_dangling(sentence: CitedSentence, numbers: list[int]) -> CitedSentence
 
 
 def _add_usage(a: Usage, b: Usage | None) -> Usage:
-    if b is None:
-        return a
-    costs = [c for c in (a.estimated_cost_usd, b.estimated_cost_usd) if c is not None]
-    return Usage(
-        prompt_tokens=a.prompt_tokens + b.prompt_tokens,
-        completion_tokens=a.completion_tokens + b.completion_tokens,
-        estimated_cost_usd=sum(costs) if costs else None,
-        model=a.model or b.model,
-    )
+    return a.plus(b)
 
 
 class UsageTracking:
