@@ -49,8 +49,8 @@ DEPENDENT_PENALTY = 0.3
 """Taken off a sentence that opens with a pronoun or connective, unless its predecessor is in."""
 MIN_SALIENCE_SHARE = 0.7
 """Sentences scoring below this share of the best one are left out even when words remain."""
-ATTRIBUTED_SALIENCE_SHARE = 0.6
-"""The share below which a sentence carrying an attribution ("..., officials said.") is left out."""
+CLAIM_SALIENCE_SHARE = 0.6
+"""An attributed claim ("X claims ...") scoring this share of the best may still get room made."""
 QUERY_WEIGHT = 0.5
 """Share of a sentence's centrality taken from its similarity to the topic query."""
 MMR_LAMBDA = 0.7
@@ -87,6 +87,10 @@ _SOURCE = re.compile(
     re.IGNORECASE,
 )
 """Names a source: a trailing clause with one of these is never dropped."""
+_CLAIM = re.compile(
+    r"\b(claims?|claimed|emphasi[sz]ed|insisted|warned|denied|alleged|accused)\b", re.IGNORECASE
+)
+"""A claim resting on its source: worth shortening other picks to fit in."""
 
 
 def count_words(text: str) -> int:
@@ -412,6 +416,8 @@ def select(
 
     A sentence that depends on the one before it ("This effort...", "But...") is penalised
     unless that sentence is already chosen; words left at the end go to such continuations.
+    Last, attributed claims that did not fit ("The ministry insisted that ...") get room by
+    quoting chosen sentences in their shortened form (see ``_fit``).
     """
     similarity = vectors @ vectors.T
     floor = MIN_SALIENCE_SHARE * float(scores.max()) if len(scores) else 0.0
@@ -464,15 +470,13 @@ def select(
         chosen.append(follower)
         picks.append((found[follower], text))
         budget -= count_words(text)
-    # Attributed claims left out for want of words get room made by shortening the picks.
-    attributed_floor = ATTRIBUTED_SALIENCE_SHARE * float(scores.max()) if len(scores) else 0.0
+    # Attributed claims left out for want of words get room by shortening the picks.
+    claim_floor = CLAIM_SALIENCE_SHARE * float(scores.max()) if len(scores) else 0.0
     claims = sorted(
         (
             i
             for i, c in enumerate(found)
-            if i not in chosen
-            and scores[i] >= attributed_floor
-            and _ATTRIBUTION.search(c.span.text)
+            if i not in chosen and scores[i] >= claim_floor and _CLAIM.search(c.span.text)
         ),
         key=lambda i: -scores[i],
     )

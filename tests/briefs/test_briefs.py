@@ -6,11 +6,21 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from briefbot import Briefbot
-from briefbot.briefs import Brief, Briefer, count_words, shortened
+from briefbot.briefs import (
+    Brief,
+    Briefer,
+    Candidate,
+    article_passages,
+    candidates,
+    count_words,
+    select,
+    shortened,
+)
 from briefbot.cli import app
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError, PromptError
 from briefbot.models import Article
@@ -163,6 +173,75 @@ def test_shortened_drops_only_a_trailing_participle_clause() -> None:
     assert shortened("Two short words here, leaving nothing.") is None
 
 
+@pytest.mark.parametrize(
+    ("sentence", "cut"),
+    [
+        (
+            "North Korea has reportedly begun deploying thousands of troops to Russia, a move "
+            "that has sent ripples through the geopolitical landscape.",
+            ", a move",
+        ),
+        (
+            "The ministry emphasized that the army had pushed back the enemy forces, a claim "
+            "that has been echoed by Pyongyang in its own state media.",
+            ", a claim",
+        ),
+        (
+            "The engineers will repair the bridges and roads damaged in the fighting, which "
+            "have been closed since the spring.",
+            ", which",
+        ),
+    ],
+)
+def test_shortened_drops_a_trailing_appositive_or_relative_clause(sentence: str, cut: str) -> None:
+    short = shortened(sentence)
+    assert short == sentence.split(cut)[0] + "."
+    assert sentence.startswith(short[:-1])
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The engineers will repair the bridges and roads damaged in the fighting, which "
+        "Yonhap reported on Monday.",
+        "The engineers will repair the bridges and roads damaged in the fighting, a task "
+        "that officials said could take years.",
+        "Troops moved in, which surprised analysts.",
+        'He said "the engineers will repair the bridges and roads damaged in the fighting, '
+        'which is dangerous work."',
+    ],
+)
+def test_shortened_keeps_sources_quotes_and_short_sentences(sentence: str) -> None:
+    assert shortened(sentence) is None
+
+
+def _one_article_candidates(*sentences: str) -> list[Candidate]:
+    text = "\n\n".join(sentences)
+    article = Article(id="a1", key="a1", title="Bridge vote", text=text)
+    return candidates([article], article_passages([article], lambda _: []))
+
+
+@pytest.mark.parametrize(("second", "shortens"), [("insisted", True), ("said", False)])
+def test_select_shortens_picks_to_make_room_for_an_attributed_claim(
+    second: str, shortens: bool
+) -> None:
+    lead = (
+        "The council approved the new bridge over the river on Monday, a decision that ends "
+        "a decade of debate among the residents of both banks."
+    )
+    claim = f"The mayor {second} that the bridge would open to traffic before the end of next year."
+    found = _one_article_candidates(lead, claim)
+    scores = np.array([1.0, 0.65])  # the claim is below MIN_SALIENCE_SHARE of the lead
+    budget = count_words(lead) + count_words(claim) - 5
+    picks = select(found, np.eye(2, dtype=np.float32), scores, budget)
+    texts = [text for _, text in picks]
+    if shortens:
+        assert texts == [lead.split(", a decision")[0] + ".", claim]
+        assert sum(count_words(t) for t in texts) <= budget
+    else:
+        assert texts == [lead]
+
+
 def test_markdown_footnotes_carry_the_quoted_spans(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
     brief = bot.brief([articles[0].id, articles[1].id])
@@ -298,6 +377,14 @@ def test_seed_brief_covers_deployment_size_and_attributed_claims(
     assert "5,000" in text and "1,000" in text and "10,000" in text
     assert "repair infrastructure" in text and "demining" in text
     assert "Yonhap" in text and "South Korea claims" in text
+    assert (
+        "The Russian Foreign Ministry emphasized that North Korea’s military had played a "
+        "pivotal role in pushing back Ukrainian forces and foreign mercenaries" in text
+    )
+    article_text = real_seed_bot.article(seed.id).text
+    for sentence in brief.sentences:  # whole sentences or verbatim prefixes of them
+        start = sentence.citations[0].start
+        assert article_text.startswith(sentence.text.removesuffix("."), start)
     sentences = [s.text for s in brief.sentences]
     continuation = next(i for i, s in enumerate(sentences) if "1,000" in s)
     assert "Yonhap" in sentences[continuation - 1]  # "This effort..." right after its antecedent
