@@ -49,6 +49,8 @@ def _global_options(
     state.debug = debug
     state.store = store
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+    if not debug:  # bm25s logs its index builds at DEBUG on its own logger
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def load_settings() -> Settings:
