@@ -15,10 +15,6 @@ st.caption(
     "One paragraph you can paste into a draft: every sentence quotes an article and cites it."
 )
 
-if not hasattr(bot, "brief"):
-    st.info("Briefs are not available in this version of briefbot yet.")
-    st.stop()
-
 articles = bot.articles()
 if not articles:
     st.info("The store is empty: add articles on the Library page first.")

@@ -21,10 +21,6 @@ st.caption(
     "carry a judgement, and what each outlet leaves out. Every finding opens to its quote."
 )
 
-if not hasattr(bot, "compare"):
-    st.info("Framing comparisons are not available in this version of briefbot yet.")
-    st.stop()
-
 articles = bot.articles()
 if not articles:
     st.info("The store is empty: add articles on the Library page first.")
