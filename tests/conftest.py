@@ -18,6 +18,7 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
 from briefbot import Briefbot, Settings  # noqa: E402
 from briefbot.embedders import Embedder, MiniLMEmbedder, register_embedder  # noqa: E402
 from tests.fakes import FakeEmbedder  # noqa: E402
+from tests.local_servers import running_llama_server  # noqa: E402
 
 # `BRIEFBOT_EMBEDDER=fake` lets CLI and app tests run without loading the real model.
 register_embedder("fake")(lambda settings: FakeEmbedder())
@@ -84,3 +85,10 @@ def real_seed_bot(real_seed_store: Path, tmp_path: Path, minilm: Embedder) -> It
     shutil.copytree(real_seed_store, copy)
     settings = Settings(store_path=copy, _env_file=None)  # type: ignore[call-arg]
     yield Briefbot.open(settings=settings, embedder=minilm)
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real llama.cpp server (SmolLM2-135M) for the whole session; yields its /v1 URL."""
+    with running_llama_server(tmp_path_factory.mktemp("llama-server")) as url:
+        yield url

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
 
+from briefbot.citations import Usage
 from briefbot.embedders import Vectors
+from briefbot.errors import LLMError
+from briefbot.llm import ChatMessage, ChatResult, TextCallback
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -46,3 +50,47 @@ class FakeEmbedder:
     @property
     def embedded_texts(self) -> int:
         return sum(self.calls)
+
+
+class FakeChatModel:
+    """A scripted ``ChatModel``: ``enqueue`` replies (text, ``ChatResult`` or ``LLMError``)."""
+
+    name = "fake-chat"
+
+    def __init__(self, *replies: str | LLMError | ChatResult) -> None:
+        self.replies: deque[str | LLMError | ChatResult] = deque(replies)
+        self.calls: list[list[ChatMessage]] = []
+        self.max_tokens: list[int] = []
+
+    def enqueue(self, *replies: str | LLMError | ChatResult) -> None:
+        self.replies.extend(replies)
+
+    def prompt(self, index: int) -> str:
+        """The text of every message of the ``index``-th request."""
+        return "\n".join(m["content"] for m in self.calls[index])
+
+    @property
+    def prompts(self) -> list[str]:
+        return ["\n".join(m["content"] for m in messages) for messages in self.calls]
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        on_text: TextCallback | None = None,
+    ) -> ChatResult:
+        self.calls.append(list(messages))
+        self.max_tokens.append(max_tokens)
+        if not self.replies:
+            raise AssertionError("FakeChatModel: no scripted reply left")
+        reply = self.replies.popleft()
+        if isinstance(reply, LLMError):
+            raise reply
+        if isinstance(reply, ChatResult):
+            return reply
+        if on_text is not None:
+            for word in reply.split(" "):
+                on_text(word + " ")
+        usage = Usage(prompt_tokens=100, completion_tokens=len(reply.split()), model=self.name)
+        return ChatResult(reply, usage)

@@ -17,7 +17,7 @@ from briefbot.answers import Answerer
 from briefbot.llm import ChatMessage, ChatModel, ChatResult, TextCallback, create_chat_model
 from briefbot.llm_engine import LLMAnswerEngine
 from briefbot.settings import Settings
-from tests.answers.conftest import LLAMA_N_CTX
+from tests.local_servers import LLAMA_N_CTX
 
 pytestmark = pytest.mark.llm_server
 

@@ -22,9 +22,8 @@ from briefbot.llm_engine import (
 from briefbot.prompts import CANNOT_ANSWER_PHRASE
 from briefbot.settings import Settings
 from briefbot.tokens import count_llm_tokens
-from tests.answers.conftest import FakeChatModel
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeChatModel, FakeEmbedder
 
 P1 = passage(1, ENGINEERS, offset=100)
 P2 = passage(2, DEMINERS, offset=40)

@@ -17,8 +17,7 @@ from briefbot.prompts import (
     load_prompts,
 )
 from briefbot.settings import Settings
-from tests.answers.conftest import FakeChatModel
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeChatModel, FakeEmbedder
 
 
 def write(directory: Path, name: str, text: str) -> Path:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 
 from briefbot import Briefbot
-from briefbot.citations import Usage
-from briefbot.errors import LLMError
-from briefbot.llm import ChatMessage, ChatResult, TextCallback
 from briefbot.models import Article, article_id_for
 
 STORY = [
@@ -69,31 +64,3 @@ def corpus_bot(bot: Briefbot) -> tuple[Briefbot, list[Article]]:
     report = bot.ingest_articles(articles)
     assert len(report.added) == 4
     return bot, articles
-
-
-class ScriptedChat:
-    """A ``ChatModel`` that replies from a script and records every request."""
-
-    name = "scripted-chat"
-
-    def __init__(self, *replies: str | LLMError) -> None:
-        self.replies: deque[str | LLMError] = deque(replies)
-        self.calls: list[list[ChatMessage]] = []
-
-    def complete(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        on_text: TextCallback | None = None,
-    ) -> ChatResult:
-        self.calls.append(list(messages))
-        if not self.replies:
-            raise AssertionError("ScriptedChat: no reply left")
-        reply = self.replies.popleft()
-        if isinstance(reply, LLMError):
-            raise reply
-        return ChatResult(reply, Usage(prompt_tokens=100, completion_tokens=20, model=self.name))
-
-    def prompt(self, index: int) -> str:
-        return "\n".join(m["content"] for m in self.calls[index])

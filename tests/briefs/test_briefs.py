@@ -25,7 +25,7 @@ from briefbot.cli import app
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError, PromptError
 from briefbot.models import Article
 from briefbot.render import escape_markdown, one_line, render_markdown
-from tests.briefs.conftest import ScriptedChat
+from tests.fakes import FakeChatModel
 
 Corpus = tuple[Briefbot, list[Article]]
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
@@ -274,14 +274,14 @@ def test_cli_brief_formats_and_errors(corpus_bot: Corpus, monkeypatch: pytest.Mo
 # --- LLM mode ----------------------------------------------------------------------------
 
 
-def llm_briefer(bot: Briefbot, chat: ScriptedChat, **settings: object) -> Briefer:
+def llm_briefer(bot: Briefbot, chat: FakeChatModel, **settings: object) -> Briefer:
     configured = bot.settings.model_copy(update=settings)
     return Briefer(bot.store, bot.embedder, configured, bot.search, chat_factory=lambda s: chat)
 
 
 def test_llm_brief_cites_passages_and_is_verified(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
-    chat = ScriptedChat(
+    chat = FakeChatModel(
         "A dam breach on the Ordan river flooded three valley towns on Monday, officials "
         "said [1]. About 2,000 residents were evacuated, according to the regional emergency "
         "agency [1]. The governor claims the damage could exceed 40 million euros [2]."
@@ -302,7 +302,7 @@ def test_llm_brief_cites_passages_and_is_verified(corpus_bot: Corpus) -> None:
 
 def test_llm_brief_flags_what_the_sources_do_not_say(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
-    chat = ScriptedChat(
+    chat = FakeChatModel(
         "A dam breach flooded three valley towns on Monday, officials said [1]. "
         "The dam was built in 1931 by Ravel Engineering [1]."
     )
@@ -313,7 +313,7 @@ def test_llm_brief_flags_what_the_sources_do_not_say(corpus_bot: Corpus) -> None
 
 def test_llm_brief_longer_than_the_limit_is_cut(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
-    chat = ScriptedChat(
+    chat = FakeChatModel(
         "A dam breach on the Ordan river flooded three valley towns on Monday, officials "
         "said [1]. About 2,000 residents were evacuated overnight, according to the regional "
         "emergency agency [1]."
@@ -327,7 +327,7 @@ def test_llm_map_reduce_keeps_citations_to_the_original_spans(corpus_bot: Corpus
     bot, articles = corpus_bot
     ids = [articles[0].id, articles[1].id]
     assert [len(bot.store.chunks_of(i)) for i in ids] == [1, 1]  # passages [1] and [2]
-    chat = ScriptedChat(
+    chat = FakeChatModel(
         "- About 2,000 residents were evacuated overnight, according to the regional "
         "emergency agency [1].\n- The dam had been inspected in January [1].",
         "- The governor claims the flood damage could exceed 40 million euros [2].",
@@ -349,7 +349,7 @@ def test_llm_map_reduce_keeps_citations_to_the_original_spans(corpus_bot: Corpus
 
 def test_llm_failure_falls_back_to_extractive_with_a_notice(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
-    chat = ScriptedChat(LLMError("LLM answered HTTP 503", status=503))
+    chat = FakeChatModel(LLMError("LLM answered HTTP 503", status=503))
     brief = llm_briefer(bot, chat).brief([articles[0].id], mode="llm")
     assert brief.mode == "extractive"
     assert brief.notices and "503" in brief.notices[0] and "extractive" in brief.notices[0]
@@ -358,7 +358,7 @@ def test_llm_failure_falls_back_to_extractive_with_a_notice(corpus_bot: Corpus) 
 
 def test_llm_empty_reply_falls_back(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
-    brief = llm_briefer(bot, ScriptedChat("")).brief([articles[0].id], mode="llm")
+    brief = llm_briefer(bot, FakeChatModel("")).brief([articles[0].id], mode="llm")
     assert brief.mode == "extractive" and "returned no brief" in brief.notices[0]
 
 
@@ -392,7 +392,7 @@ def test_seed_brief_covers_deployment_size_and_attributed_claims(
 
 def test_llm_brief_with_nothing_supported_falls_back(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
-    chat = ScriptedChat("The dam was built in 1931 by Ravel Engineering [1].")
+    chat = FakeChatModel("The dam was built in 1931 by Ravel Engineering [1].")
     brief = llm_briefer(bot, chat).brief([articles[0].id], mode="llm")
     assert brief.mode == "extractive" and not brief.refused
     assert "No sentence of the language model's brief" in brief.notices[0]
@@ -405,7 +405,7 @@ def test_brief_prompts_declare_their_placeholders(tmp_path: Path, corpus_bot: Co
     for name in ("brief", "brief_notes"):
         (tmp_path / f"{name}.md").write_text((PROMPTS / f"{name}.md").read_text())
     (tmp_path / "brief.md").write_text("Sources: {sources} in {max_words} words.")
-    briefer = llm_briefer(bot, ScriptedChat(), prompts_dir=tmp_path)
+    briefer = llm_briefer(bot, FakeChatModel(), prompts_dir=tmp_path)
     with pytest.raises(PromptError, match="scope"):
         briefer.brief([articles[0].id], mode="llm")
 
@@ -421,7 +421,7 @@ def test_query_with_ids_picks_among_those_ids(corpus_bot: Corpus) -> None:
 def test_llm_notes_without_markers_cite_their_whole_group(corpus_bot: Corpus) -> None:
     bot, articles = corpus_bot
     ids = [articles[0].id, articles[1].id]
-    chat = ScriptedChat(
+    chat = FakeChatModel(
         "Notes:\n- About 2,000 residents were evacuated overnight.",
         "- Rescue teams reported no deaths so far.",
         "About 2,000 residents were evacuated overnight [1]. Rescue teams reported no deaths [2].",

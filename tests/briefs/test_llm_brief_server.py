@@ -11,13 +11,13 @@ import pytest
 
 from briefbot import Briefbot
 from briefbot.render import UNSUPPORTED_MARK, render_text
-from tests.answers.conftest import LLAMA_N_CTX, llama_server  # noqa: F401
+from tests.local_servers import LLAMA_N_CTX
 
 pytestmark = pytest.mark.llm_server
 
 
 @pytest.mark.parametrize("context", [LLAMA_N_CTX, 1024], ids=["one-step", "map-reduce"])
-def test_llm_brief_of_the_seed(real_seed_bot: Briefbot, llama_server: str, context: int) -> None:  # noqa: F811
+def test_llm_brief_of_the_seed(real_seed_bot: Briefbot, llama_server: str, context: int) -> None:
     bot = real_seed_bot
     bot.settings = bot.settings.model_copy(
         update={

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,9 @@ from briefbot import Briefbot, Settings
 from briefbot.errors import StoreError
 from tests.conftest import SEEDS
 from tests.fakes import FakeEmbedder
+from tests.local_servers import free_port
 
 pytestmark = pytest.mark.chroma_server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def chroma_executable() -> str:

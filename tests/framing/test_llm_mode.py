@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from briefbot import Briefbot, Settings
-from briefbot.citations import Usage
 from briefbot.errors import ConfigError, LLMError, PromptError
 from briefbot.framing.llm_reading import load_framing_prompts
-from briefbot.llm import ChatMessage, ChatResult
 from tests.conftest import SEEDS
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeChatModel, FakeEmbedder
 
 NEUTRAL = (
     "Pyongyang is sending approximately 5,000 engineers from the North Korean army to Russia, "
@@ -27,23 +24,6 @@ CRITICAL = (
 )
 
 
-class ScriptedChat:
-    name = "scripted"
-
-    def __init__(self, replies: list[str | Exception]) -> None:
-        self.replies = list(replies)
-        self.history: list[Sequence[ChatMessage]] = []
-
-    def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, on_text: object = None
-    ) -> ChatResult:
-        self.history.append(messages)
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return ChatResult(reply, Usage(prompt_tokens=100, completion_tokens=20, model="scripted"))
-
-
 @pytest.fixture
 def llm_bot(settings: Settings, fake_embedder: FakeEmbedder) -> Briefbot:
     configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9"})
@@ -52,14 +32,14 @@ def llm_bot(settings: Settings, fake_embedder: FakeEmbedder) -> Briefbot:
     return bot
 
 
-def use_chat(monkeypatch: pytest.MonkeyPatch, chat: ScriptedChat) -> None:
+def use_chat(monkeypatch: pytest.MonkeyPatch, chat: FakeChatModel) -> None:
     monkeypatch.setattr("briefbot.llm.create_chat_model", lambda settings: chat)
 
 
 def test_llm_readings_are_verified_and_cited(
     llm_bot: Briefbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chat = ScriptedChat([NEUTRAL, CRITICAL])
+    chat = FakeChatModel(NEUTRAL, CRITICAL)
     use_chat(monkeypatch, chat)
     (article,) = llm_bot.articles()
     report = llm_bot.compare([article.id], mode="llm")
@@ -79,14 +59,14 @@ def test_llm_readings_are_verified_and_cited(
         for c in sentence.citations:
             assert c.n == 1
             assert text[c.start : c.end] == c.quote
-    sent = chat.history[0][-1]["content"]
+    sent = chat.calls[0][-1]["content"]
     assert "<data>" in sent and "Yonhap" in sent
 
 
 def test_llm_failure_keeps_offline_reading_with_a_notice(
     llm_bot: Briefbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_chat(monkeypatch, ScriptedChat([LLMError("server down", status=503)]))
+    use_chat(monkeypatch, FakeChatModel(LLMError("server down", status=503)))
     (article,) = llm_bot.articles()
     report = llm_bot.compare([article.id], mode="llm")
     assert report.articles[0].neutral.llm == []

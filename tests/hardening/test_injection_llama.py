@@ -13,16 +13,16 @@ from pydantic import SecretStr
 
 from briefbot import Briefbot, Settings
 from briefbot.render import render_text
-from tests.answers.conftest import LLAMA_N_CTX, llama_server  # noqa: F401  (fixture)
 from tests.fakes import FakeEmbedder
 from tests.hardening.test_hostile_content import MAYOR_TEXT, QUESTION, make
+from tests.local_servers import LLAMA_N_CTX
 
 pytestmark = pytest.mark.llm_server
 
 
 def test_injected_claim_never_reaches_the_user_unmarked(
     tmp_path: Path,
-    llama_server: str,  # noqa: F811
+    llama_server: str,
 ) -> None:
     settings = Settings(store_path=tmp_path / "store", _env_file=None).model_copy(  # type: ignore[call-arg]
         update={

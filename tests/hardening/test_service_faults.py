@@ -16,7 +16,8 @@ from briefbot.errors import StoreError
 from tests.answers.stub_server import Reply, StubLLMServer
 from tests.conftest import SEEDS
 from tests.fakes import FakeEmbedder
-from tests.foundation.test_chroma_server import chroma_executable, free_port
+from tests.foundation.test_chroma_server import chroma_executable
+from tests.local_servers import free_port
 
 QUESTION = "How many North Korean troops and engineers are being sent to Russia?"
 

@@ -6,7 +6,6 @@ Never downloads a browser: Playwright drives ``/usr/bin/chromium`` (``make syste
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+from tests.local_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -30,13 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 QUESTION = "How many engineers is North Korea sending to Russia?"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def app_env(store: Path) -> dict[str, str]:
