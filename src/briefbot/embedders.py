@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from briefbot.errors import ConfigError
+from briefbot.errors import ConfigError, LLMError
 from briefbot.settings import Settings
 from briefbot.tokens import encoding
 
@@ -198,8 +198,6 @@ class OpenAIEmbedder:
         return offsets
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        from briefbot.errors import LLMError
-
         rows: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
             batch = list(texts[i : i + self.batch_size])
