@@ -47,6 +47,7 @@ run: $(VENV)/.seeded
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install-dev
 	$(BIN)/mypy src/

@@ -91,10 +91,16 @@ def run(work: Path) -> None:
             f"{stamp()}; {machine()}; embedder {bot.embedder.name}; retriever settings: "
             f"candidates {settings.retrieval_candidates} per retriever, RRF k {settings.rrf_k}, "
             f"MMR lambda {settings.mmr_lambda}, duplicate chunk cosine "
-            f"{settings.chunk_duplicate_threshold}; relevance floor {settings.relevance_floor}.",
+            f"{settings.chunk_duplicate_threshold}, recency prior weight "
+            f"{settings.recency_weight} with half-life {settings.recency_half_life_days} days; "
+            f"relevance floor {settings.relevance_floor}.",
             f"Command: `{command}` ({time.perf_counter() - started:.0f} s, {rtqa.ingest_note}).",
-            "Definitions: recall@k = the gold answer string occurs (ignoring case) in the top-k "
-            "chunk texts; oracle = it occurs anywhere in the pooled corpus; accuracy = it occurs "
+            "Definitions: recall@k = the gold answer string occurs (as whole words, ignoring "
+            "case, punctuation and quote styles) in the top-k chunk texts; corpus oracle = it "
+            "occurs anywhere in the pooled corpus (the issue's definition); results oracle = it "
+            "occurs in the question's own search results (the data README's); every question "
+            "is asked as of its `question_date`, which the recency prior counts ages from; "
+            "accuracy = it occurs "
             "in the text of the answer `Briefbot.ask` gives (extractive engine, no LLM); the "
             "relevance floor line counts questions whose retrieval clears "
             "`Settings.relevance_floor` (those that do not are refused). Latencies are per call, "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 import numpy as np
@@ -24,7 +24,7 @@ from briefbot.embedders import Embedder, Vectors
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
 from briefbot.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.llm_engine import format_passage, is_question, parse_answer
-from briefbot.models import Article, Chunk, Hit, SearchFilters
+from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.sentences import Span, split_sentences
 from briefbot.settings import Settings
@@ -141,17 +141,13 @@ def _describe(
     return " ".join(parts)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _in_filters(article: Article, filters: SearchFilters) -> bool:
     if (filters.since or filters.until) and article.published is None:
         return False
-    published = _aware(article.published) if article.published else None
-    if filters.since and published and published < _aware(filters.since):
+    published = as_utc(article.published) if article.published else None
+    if filters.since and published and published < as_utc(filters.since):
         return False
-    if filters.until and published and published > _aware(filters.until):
+    if filters.until and published and published > as_utc(filters.until):
         return False
     if filters.outlets:
         wanted = {o.casefold() for o in filters.outlets}

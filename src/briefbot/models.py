@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,15 +111,30 @@ class Hit(BaseModel):
 
 
 class SearchFilters(BaseModel):
-    """Metadata filters applied by every retriever."""
+    """Metadata filters applied by every retriever, and the moment the question is asked."""
 
     outlets: list[str] | None = None
     since: datetime | None = None
     until: datetime | None = None
     article_ids: list[str] | None = None
+    as_of: datetime | None = Field(
+        default=None,
+        description="When the question is asked: the recency prior counts an article's age "
+        "from here. Not a filter; None means ``until`` if set, else now.",
+    )
+
+    def reference_time(self) -> datetime:
+        """The moment ages are counted from (``as_of``, else ``until``, else now), in UTC."""
+        return as_utc(self.as_of or self.until or datetime.now(UTC))
 
     def is_empty(self) -> bool:
+        """No filter is set (``as_of`` is not a filter)."""
         return not (self.outlets or self.since or self.until or self.article_ids)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` with a time zone; naive datetimes are taken to be UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Skipped(BaseModel):

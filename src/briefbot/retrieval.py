@@ -1,12 +1,14 @@
 """Retrieval over the store: dense (Chroma), BM25, and hybrid (rank fusion, then MMR).
 
-Every retriever applies the same metadata filters. ``judge_relevance`` decides whether the
-retrieved evidence clears the relevance floor; below it an answer is a refusal.
+Every retriever applies the same metadata filters and the same recency prior (news questions
+are mostly about the latest coverage). ``judge_relevance`` decides whether the retrieved
+evidence clears the relevance floor; below it an answer is a refusal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -15,7 +17,7 @@ from pydantic import BaseModel, Field
 from briefbot.bm25 import BM25Index, tokenize
 from briefbot.embedders import Embedder, Vectors
 from briefbot.errors import ConfigError
-from briefbot.models import Chunk, Hit, SearchFilters
+from briefbot.models import Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
 from briefbot.store import ChromaStore, article_from_record, chunk_where
 
@@ -99,6 +101,51 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> di
     return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
 
 
+FUTURE_GRACE_DAYS = 1.0
+"""Articles dated up to this long after the question still count as current (time zones)."""
+
+
+class RecencyPrior:
+    """Boost for recent coverage: ``1 + weight x 0.5^(age / half_life)``, age counted from
+    when the question is asked.
+
+    Articles without a date, or dated after the question, get no boost. Asked long after the
+    newest article, every boost is close to 1 and ranking is unchanged.
+    """
+
+    def __init__(self, weight: float, half_life_days: float) -> None:
+        self.weight = weight
+        self.half_life_days = half_life_days
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RecencyPrior:
+        return cls(settings.recency_weight, settings.recency_half_life_days)
+
+    def factor(self, published: datetime | None, as_of: datetime) -> float:
+        if published is None or self.weight <= 0:
+            return 1.0
+        age_days = (as_of - as_utc(published)).total_seconds() / 86400
+        if age_days < -FUTURE_GRACE_DAYS:
+            return 1.0
+        halvings = max(age_days, 0.0) / self.half_life_days
+        return 1.0 + self.weight * float(np.exp2(-halvings))
+
+    def rerank(self, hits: Sequence[Hit], as_of: datetime, rank_k: int) -> list[Hit]:
+        """A single ranked list re-ordered by ``factor / (rank_k + rank)``.
+
+        The list comes back untouched when no hit gets a boost, so ``Hit.score`` keeps the
+        retriever's own score (cosine, BM25) whenever recency changes nothing.
+        """
+        factors = [self.factor(h.published, as_of) for h in hits]
+        if all(f == 1.0 for f in factors):
+            return list(hits)
+        rescored = [
+            hit.model_copy(update={"score": f / (rank_k + rank)})
+            for rank, (hit, f) in enumerate(zip(hits, factors, strict=True), start=1)
+        ]
+        return sorted(rescored, key=lambda h: -h.score)
+
+
 def mmr_select(
     relevance: Mapping[str, float],
     embeddings: Mapping[str, Vectors],
@@ -159,9 +206,12 @@ class DenseRetriever:
 
     name = "dense"
 
-    def __init__(self, store: ChromaStore, embedder: Embedder) -> None:
+    def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings) -> None:
         self.store = store
         self.embedder = embedder
+        self.candidates = settings.retrieval_candidates
+        self.rank_k = settings.rrf_k
+        self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
         article_ids = resolve_article_ids(self.store, filters)
@@ -169,8 +219,10 @@ class DenseRetriever:
             return []
         vector = self.embedder.embed([query])[0]
         where = chunk_where(filters, article_ids)
-        scored = self.store.query_chunks(vector, k, where)
-        return hits_from_chunks(self.store, scored, {c.id: s for c, s in scored})
+        scored = self.store.query_chunks(vector, max(k, self.candidates), where)
+        hits = hits_from_chunks(self.store, scored, {c.id: s for c, s in scored})
+        as_of = (filters or SearchFilters()).reference_time()
+        return self.recency.rerank(hits, as_of, self.rank_k)[:k]
 
 
 class BM25Retriever:
@@ -178,29 +230,37 @@ class BM25Retriever:
 
     name = "bm25"
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, index: BM25Index) -> None:
+    def __init__(
+        self, store: ChromaStore, embedder: Embedder, index: BM25Index, settings: Settings
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.index = index
+        self.candidates = settings.retrieval_candidates
+        self.rank_k = settings.rrf_k
+        self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
         article_ids = resolve_article_ids(self.store, filters)
         if article_ids is not None and not article_ids:
             return []
-        found = self.index.search(query, k, filters, article_ids)
+        found = self.index.search(query, max(k, self.candidates), filters, article_ids)
         if not found:
             return []
         chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in found])}
         scored = [(chunks[cid], score) for cid, score in found if cid in chunks]
         vector = self.embedder.embed([query])[0]
         similarity = cosine_to(vector, self.store.chunk_embeddings(list(chunks)))
-        return hits_from_chunks(self.store, scored, similarity)
+        hits = hits_from_chunks(self.store, scored, similarity)
+        as_of = (filters or SearchFilters()).reference_time()
+        return self.recency.rerank(hits, as_of, self.rank_k)[:k]
 
 
 class HybridRetriever:
-    """Dense and BM25 candidates fused by reciprocal rank fusion, then MMR against duplicates.
+    """Dense and BM25 candidates fused by reciprocal rank fusion and weighted by the recency
+    prior, then MMR against duplicates.
 
-    ``Hit.score`` is the fused score; ``Hit.similarity`` the cosine to the query.
+    ``Hit.score`` is the weighted fused score; ``Hit.similarity`` the cosine to the query.
     """
 
     name = "hybrid"
@@ -215,6 +275,7 @@ class HybridRetriever:
         self.rrf_k = settings.rrf_k
         self.mmr_lambda = settings.mmr_lambda
         self.duplicate_threshold = settings.chunk_duplicate_threshold
+        self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
         article_ids = resolve_article_ids(self.store, filters)
@@ -239,9 +300,15 @@ class HybridRetriever:
             [(chunks[cid], score) for cid, score in fused.items() if cid in chunks],
             similarity,
         )
-        by_id = {h.chunk.id: h for h in candidates}
+        as_of = (filters or SearchFilters()).reference_time()
+        by_id = {
+            h.chunk.id: h.model_copy(
+                update={"score": h.score * self.recency.factor(h.published, as_of)}
+            )
+            for h in candidates
+        }
         chosen = mmr_select(
-            {cid: fused[cid] for cid in by_id},
+            {cid: hit.score for cid, hit in by_id.items()},
             {cid: embeddings[cid] for cid in by_id if cid in embeddings},
             k,
             self.mmr_lambda,
@@ -253,8 +320,10 @@ class HybridRetriever:
 RetrieverFactory = Callable[[ChromaStore, Embedder, BM25Index, Settings], Retriever]
 
 RETRIEVERS: dict[str, RetrieverFactory] = {
-    "dense": lambda store, embedder, index, settings: DenseRetriever(store, embedder),
-    "bm25": lambda store, embedder, index, settings: BM25Retriever(store, embedder, index),
+    "dense": lambda store, embedder, index, settings: DenseRetriever(store, embedder, settings),
+    "bm25": lambda store, embedder, index, settings: BM25Retriever(
+        store, embedder, index, settings
+    ),
     "hybrid": lambda store, embedder, index, settings: HybridRetriever(
         store, embedder, index, settings
     ),

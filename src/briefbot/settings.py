@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Hosts ('host' or 'host:port') fetched even when they resolve to a private, "
         "loopback or link-local address: an explicit allowlist for intranets and tests. "
-        'Env var as JSON, e.g. BRIEFBOT_FETCH_ALLOWED_HOSTS=\'["news.intranet:8080"]\'.',
+        "Env var as JSON, e.g. BRIEFBOT_FETCH_ALLOWED_HOSTS='[\"news.intranet:8080\"]'.",
     )
     near_duplicate_threshold: float = Field(
         default=0.8,
@@ -93,9 +93,19 @@ class Settings(BaseSettings):
         description="Retriever: 'hybrid' (dense + BM25, rank fusion, MMR), 'dense' or 'bm25'.",
     )
     retrieval_candidates: int = Field(
-        default=30, ge=1, description="Candidates each retriever contributes before fusion."
+        default=50, ge=1, description="Candidates each retriever contributes before fusion."
     )
     rrf_k: int = Field(default=60, ge=1, description="Constant k of reciprocal rank fusion.")
+    recency_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Recency prior: a passage's rank score is multiplied by 1 + weight x "
+        "0.5^(age / half-life), its article's age counted from when the question is asked. "
+        "0 turns it off.",
+    )
+    recency_half_life_days: float = Field(
+        default=7.0, gt=0, description="Age in days at which the recency boost halves."
+    )
     mmr_lambda: float = Field(
         default=0.75,
         ge=0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,7 @@ def data(tmp_path: Path) -> Path:
         [
             {
                 "question_id": "q1",
+                "question_date": "2023/01/06",
                 "question_sentence": "Which state was drenched by a powerful storm?",
                 "choices": ["Utah", "California", "Texas", "Ohio"],
                 "answer": ["1"],
@@ -60,6 +62,13 @@ def data(tmp_path: Path) -> Path:
                 "question_sentence": "Who won the chess olympiad?",
                 "choices": ["India", "Norway", "Peru", "Chile"],
                 "answer": ["3"],
+            },
+            {
+                "question_id": "q4",
+                "question_date": "2023/01/06",
+                "question_sentence": "Rivers rose in which city during the storm?",
+                "choices": ["Fresno", "Reno", "Sacramento", "Eureka"],
+                "answer": ["2"],
             },
         ],
     )
@@ -86,6 +95,7 @@ def data(tmp_path: Path) -> Path:
             {"question_id": "q1", "search_result": results[:1]},
             {"question_id": "q2", "search_result": results[1:]},
             {"question_id": "q3", "search_result": []},
+            {"question_id": "q4", "search_result": []},
         ],
     )
     write_jsonl(
@@ -115,8 +125,21 @@ def data(tmp_path: Path) -> Path:
 
 def test_loaders(data: Path) -> None:
     rtqa = load_realtimeqa(data / "realtimeqa")
-    assert [q.answers for q in rtqa.questions] == [["California"], ["Buffalo Bills"], ["Chile"]]
+    assert [q.answers for q in rtqa.questions] == [
+        ["California"],
+        ["Buffalo Bills"],
+        ["Chile"],
+        ["Sacramento"],
+    ]
     assert [a.source for a in rtqa.articles] == ["a.example", "b.example"]
+    assert rtqa.questions[0].asked == datetime(2023, 1, 6, tzinfo=UTC)
+    assert rtqa.questions[1].asked is None
+    assert [q.result_ids for q in rtqa.questions] == [
+        [rtqa.articles[0].id],
+        [rtqa.articles[1].id],
+        [],
+        [],
+    ]
     assert rtqa.skipped == 1
     [item] = load_rgb(data / "rgb" / "en_fact.jsonl")
     assert item.answers == ["Tampa, Florida", "Tampa"]
@@ -130,16 +153,44 @@ def test_contains_any_ignores_case() -> None:
     assert not contains_any(["in Tampere"], ["Tampa", " "])
 
 
+@pytest.mark.parametrize(
+    ("text", "gold", "found"),
+    [
+        ("Tutu's widow Nomalizo Leah sat in a wheelchair", "Noma", False),
+        ("Noma, the Copenhagen restaurant, will close", "Noma", True),
+        ("https://example.com/photos/a.100797840666/10152294667020667", "2066", False),
+        ("the ozone layer should recover by 2066, the panel said", "2066", True),
+        ("his memoir “Spare” sold fast", "‘Spare’", True),
+        ("the jackpot rose to $1.35 billion on Wednesday", "$1.35 billion", True),
+        ("the jackpot rose to $1.355 billion", "$1.35 billion", False),
+        ("Bed Bath & Beyond said it may not survive", "Bed Bath & Beyond", True),
+        ("He won the Australian Open.", "the Australian Open", True),
+    ],
+)
+def test_contains_any_matches_whole_words(text: str, gold: str, found: bool) -> None:
+    assert contains_any([text], [gold]) is found
+
+
 def test_realtimeqa_scores_against_the_oracle(data: Path, bot: Briefbot) -> None:
     result = evaluate_realtimeqa(bot, load_realtimeqa(data / "realtimeqa"), 5)
-    assert (result.questions, result.oracle) == (3, 2)
+    # q4's answer is in the corpus but not in its own (empty) search results.
+    assert (result.questions, result.oracle, result.results_oracle) == (4, 3, 2)
+    assert set(result.retrievers) == {"hybrid", "dense", "bm25", "hybrid, no recency prior"}
     for name in ("hybrid", "dense", "bm25"):
-        assert result.retrievers[name].found == 2
-        assert len(result.retrievers[name].latency.samples_ms) == 3
-    assert result.answered == 3
-    assert result.correct is not None and result.correct <= 2
+        scored = result.retrievers[name]
+        assert (scored.found, scored.found_in_results_oracle) == (3, 2), name
+        assert len(scored.latency.samples_ms) == 4
+    assert result.recall_of_results_oracle("hybrid") == 1.0
+    assert result.answered == 4
+    assert result.correct is not None and result.correct <= 3
     table = realtimeqa_markdown(result)
-    assert "| hybrid | 66.7% | 100.0% | 66.7% | 66.7% |" in table
+    assert "| hybrid | 75.0% | 100.0% | 100.0% | 75.0% | 75.0% |" in table
+    assert "Results oracle (gold in the question's own search results): 2/4" in table
+
+    without_prior = bot.settings.model_copy(update={"recency_weight": 0.0})
+    plain = Briefbot(without_prior, bot.embedder, bot.store)
+    plain_result = evaluate_realtimeqa(plain, load_realtimeqa(data / "realtimeqa"), 5)
+    assert "hybrid, no recency prior" not in plain_result.retrievers
 
     again = evaluate_realtimeqa(bot, load_realtimeqa(data / "realtimeqa"), 5, answers=False)
     assert "0 chunks embedded" in again.ingest_note

@@ -78,8 +78,8 @@ def news_bot(settings: Settings, fake_embedder: FakeEmbedder) -> Briefbot:
 
 def retrievers(bot: Briefbot) -> list[DenseRetriever | BM25Retriever | HybridRetriever]:
     return [
-        DenseRetriever(bot.store, bot.embedder),
-        BM25Retriever(bot.store, bot.embedder, bot.bm25),
+        DenseRetriever(bot.store, bot.embedder, bot.settings),
+        BM25Retriever(bot.store, bot.embedder, bot.bm25, bot.settings),
         HybridRetriever(bot.store, bot.embedder, bot.bm25, bot.settings),
     ]
 
@@ -107,7 +107,7 @@ def test_mmr_drops_a_near_duplicate_and_prefers_diversity() -> None:
 
 def test_hybrid_drops_wire_copy_overlap(news_bot: Briefbot) -> None:
     query = "central bank raised key interest rate inflation"
-    dense = DenseRetriever(news_bot.store, news_bot.embedder).search(query, 10)
+    dense = DenseRetriever(news_bot.store, news_bot.embedder, news_bot.settings).search(query, 10)
     shared_dense = [h for h in dense if SHARED in h.chunk.text]
     assert len(shared_dense) == 2  # both outlets' copies of the paragraph exist
 

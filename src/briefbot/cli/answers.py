@@ -29,6 +29,14 @@ SinceOption = Annotated[
 UntilOption = Annotated[
     str | None, typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")
 ]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Ask as of this day (YYYY-MM-DD): coverage from just before it ranks higher "
+        "(default: --until, else now).",
+    ),
+]
 TopKOption = Annotated[
     int | None,
     typer.Option("-k", "--top-k", min=1, help="Passages to retrieve (default: settings)."),
@@ -47,14 +55,15 @@ def _open(store: str | None, top_k: int | None) -> Briefbot:
 
 
 def _filters(
-    sources: list[str] | None, since: str | None, until: str | None
+    sources: list[str] | None, since: str | None, until: str | None, as_of: str | None
 ) -> SearchFilters | None:
     filters = SearchFilters(
         outlets=sources or None,
         since=parse_day(since, "--since"),
         until=parse_day(until, "--until", end=True),
+        as_of=parse_day(as_of, "--as-of", end=True),
     )
-    return None if filters.is_empty() else filters
+    return None if filters.is_empty() and filters.as_of is None else filters
 
 
 def _print(answer: Answer, as_json: bool, markdown: bool) -> None:
@@ -74,12 +83,13 @@ def ask(
     source: SourceOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    as_of: AsOfOption = None,
     top_k: TopKOption = None,
     store: StoreOption = None,
 ) -> None:
     """Answer a question from the store; every sentence cites the span that supports it."""
     bot = _open(store, top_k)
-    answer = bot.ask(question, filters=_filters(source, since, until))
+    answer = bot.ask(question, filters=_filters(source, since, until, as_of))
     _print(answer, as_json, markdown)
 
 
@@ -90,12 +100,13 @@ def chat(
     source: SourceOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    as_of: AsOfOption = None,
     top_k: TopKOption = None,
     store: StoreOption = None,
 ) -> None:
     """Ask questions one per line (follow-ups understood) until end of input or `exit`."""
     bot = _open(store, top_k)
-    filters = _filters(source, since, until)
+    filters = _filters(source, since, until, as_of)
     interactive = sys.stdin.isatty()
     history: list[Answer] = []
     while True:

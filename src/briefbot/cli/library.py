@@ -108,6 +108,12 @@ def search(
     ] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Search as of this day (YYYY-MM-DD): recent coverage ranks higher."
+        ),
+    ] = None,
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -116,6 +122,7 @@ def search(
         outlets=source or None,
         since=parse_day(since, "--since"),
         until=parse_day(until, "--until", end=True),
+        as_of=parse_day(as_of, "--as-of", end=True),
     )
     hits = open_bot(store).search(query, k=k, filters=filters)
     if as_json:

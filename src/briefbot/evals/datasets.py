@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,6 +25,11 @@ class QAItem(BaseModel):
     id: str
     question: str
     answers: list[str]
+    asked: datetime | None = Field(default=None, description="When the question was asked.")
+    result_ids: list[str] = Field(
+        default_factory=list,
+        description="Ids of the articles a search returned for this question (RealTimeQA).",
+    )
 
 
 class RGBItem(QAItem):
@@ -67,42 +73,54 @@ def _require_dir(path: Path, pattern: str) -> list[Path]:
 
 
 def load_realtimeqa(folder: Path) -> RealTimeQA:
-    """``*_qa.jsonl`` questions (gold = ``choices[answer[0]]``) and pooled ``*_gcs.jsonl``."""
+    """``*_qa.jsonl`` questions (gold = ``choices[answer[0]]``, asked on ``question_date``)
+    and the pooled ``*_gcs.jsonl`` search results, each question knowing its own."""
     questions: list[QAItem] = []
     for path in _require_dir(folder, "*_qa.jsonl"):
         for location, record in _jsonl(path):
             try:
                 gold = record["choices"][int(record["answer"][0])]
+                asked = record.get("question_date")
                 questions.append(
                     QAItem(
                         id=str(record["question_id"]),
                         question=str(record["question_sentence"]),
                         answers=[str(gold)],
+                        asked=(
+                            datetime.strptime(str(asked), "%Y/%m/%d").replace(tzinfo=UTC)
+                            if asked
+                            else None
+                        ),
                     )
                 )
             except (KeyError, IndexError, ValueError, TypeError) as exc:
                 raise SourceError(location, f"not a RealTimeQA question: {exc!r}") from exc
     articles: list[Article] = []
+    results_of: dict[str, list[str]] = {}
     skipped = 0
     for path in _require_dir(folder, "*_gcs.jsonl"):
         for location, record in _jsonl(path):
+            own = results_of.setdefault(str(record.get("question_id")), [])
             for result in record.get("search_result") or []:
                 url = str(result.get("url") or "") or None
                 try:
-                    articles.append(
-                        make_article(
-                            location=location,
-                            key=url or f"{location}#{len(articles)}",
-                            title=result.get("title") or "",
-                            text=result.get("text") or "",
-                            source=urlparse(url or "").hostname or "",
-                            authors=result.get("authors") or [],
-                            published=result.get("publish_date") or None,
-                            url=url,
-                        )
+                    article = make_article(
+                        location=location,
+                        key=url or f"{location}#{len(articles)}",
+                        title=result.get("title") or "",
+                        text=result.get("text") or "",
+                        source=urlparse(url or "").hostname or "",
+                        authors=result.get("authors") or [],
+                        published=result.get("publish_date") or None,
+                        url=url,
                     )
                 except SourceError:
                     skipped += 1
+                    continue
+                articles.append(article)
+                own.append(article.id)
+    for item in questions:
+        item.result_ids = results_of.get(item.id, [])
     return RealTimeQA(articles=articles, questions=questions, skipped=skipped)
 
 
