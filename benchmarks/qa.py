@@ -24,8 +24,10 @@ from briefbot import Briefbot, Settings
 from briefbot.evals.datasets import load_realtimeqa, load_rgb
 from briefbot.evals.qa import (
     RGB_NEAR_DUPLICATE,
+    audit_corpus_oracle,
     evaluate_realtimeqa,
     evaluate_rgb,
+    oracle_audit_markdown,
     realtimeqa_markdown,
     rgb_markdown,
 )
@@ -64,15 +66,19 @@ def run(work: Path) -> None:
     started = time.perf_counter()
     settings = Settings()
     bot = Briefbot.open(store=args.store or work / "rtqa-store", settings=settings)
+    data = load_realtimeqa(args.data / "realtimeqa")
     rtqa = evaluate_realtimeqa(
         bot,
-        load_realtimeqa(args.data / "realtimeqa"),
+        data,
         5,
         answers=not args.no_answers,
         limit=args.limit,
         progress=lambda m: print(m, file=sys.stderr),
     )
     body = [realtimeqa_markdown(rtqa)]
+    if not args.limit:
+        gaps = audit_corpus_oracle(bot, data, rtqa.retrievers["hybrid"].found_ids)
+        body.append(oracle_audit_markdown(gaps, rtqa))
     if not args.no_rgb:
         rgb_settings = settings.model_copy(update={"near_duplicate_threshold": RGB_NEAR_DUPLICATE})
         rgb_bot = Briefbot.open(

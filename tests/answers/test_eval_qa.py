@@ -12,11 +12,13 @@ from typer.testing import CliRunner
 from briefbot import Briefbot, Settings
 from briefbot.cli import app
 from briefbot.errors import SourceError
-from briefbot.evals.datasets import load_realtimeqa, load_rgb, rgb_articles
+from briefbot.evals.datasets import QAItem, load_realtimeqa, load_rgb, rgb_articles
 from briefbot.evals.qa import (
+    audit_corpus_oracle,
     contains_any,
     evaluate_realtimeqa,
     evaluate_rgb,
+    oracle_audit_markdown,
     realtimeqa_markdown,
     rgb_markdown,
 )
@@ -195,6 +197,27 @@ def test_realtimeqa_scores_against_the_oracle(data: Path, bot: Briefbot) -> None
     again = evaluate_realtimeqa(bot, load_realtimeqa(data / "realtimeqa"), 5, answers=False)
     assert "0 chunks embedded" in again.ingest_note
     assert again.answered is None
+
+
+def test_oracle_audit_separates_incidental_occurrences(data: Path, bot: Briefbot) -> None:
+    rtqa = load_realtimeqa(data / "realtimeqa")
+    # "Monday" occurs only in the Hamlin story, which has nothing to do with curling.
+    rtqa.questions.append(
+        QAItem(id="q5", question="On which day was the curling final?", answers=["Monday"])
+    )
+    result = evaluate_realtimeqa(bot, rtqa, 5, answers=False)
+    gaps = audit_corpus_oracle(bot, rtqa, result.retrievers["hybrid"].found_ids)
+    by_answer = {g.answer: g for g in gaps}
+    assert set(by_answer) == {"Sacramento", "Monday"}  # q1, q2 have the answer in own results
+    assert not by_answer["Sacramento"].incidental and by_answer["Sacramento"].found
+    assert by_answer["Monday"].incidental and by_answer["Monday"].chunks == 1
+    assert by_answer["Monday"].best_overlap == 0.0
+    assert "collapsed on field on monday night" in by_answer["Monday"].context
+    table = oracle_audit_markdown(gaps, result)
+    found_monday = by_answer["Monday"].found
+    ceiling = result.oracle - (0 if found_monday else 1)
+    assert f"cannot exceed {ceiling}/{result.oracle}" in table
+    assert "| Monday | On which day was the curling final? | 1 | 0% |" in table
 
 
 def test_rgb_pools_and_conflicts(data: Path, settings: Settings) -> None:

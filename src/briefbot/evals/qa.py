@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from briefbot.bm25 import tokenize
 from briefbot.evals.datasets import RealTimeQA, RGBItem, rgb_articles
 from briefbot.facade import Briefbot
 from briefbot.models import SearchFilters
@@ -84,6 +85,7 @@ class RetrieverResult:
     found_in_oracle: int = 0
     found_in_results_oracle: int = 0
     found_at: dict[int, int] = field(default_factory=dict)
+    found_ids: set[str] = field(default_factory=set)
     latency: Latency = field(default_factory=Latency)
 
 
@@ -176,6 +178,7 @@ def evaluate_realtimeqa(
                 scored.found += 1
                 scored.found_in_oracle += in_oracle
                 scored.found_in_results_oracle += in_results
+                scored.found_ids.add(item.id)
             deeper = retriever.search(item.question, max(DEPTHS), asked)
             for depth in DEPTHS:
                 found = contains_any([h.chunk.text for h in deeper[:depth]], item.answers)
@@ -190,6 +193,92 @@ def evaluate_realtimeqa(
         if number % 20 == 0:
             say(f"{number}/{len(questions)} questions")
     return result
+
+
+INCIDENTAL_OVERLAP = 0.5
+"""An occurrence is incidental when the chunk holding it shares fewer than this share of the
+question's content words (stemmed, stopwords removed)."""
+
+
+@dataclass
+class OracleGap:
+    """A corpus-oracle question whose own search results lack the answer: where it occurs."""
+
+    question: str
+    answer: str
+    chunks: int
+    best_overlap: float
+    context: str
+    found: bool
+
+    @property
+    def incidental(self) -> bool:
+        return self.best_overlap < INCIDENTAL_OVERLAP
+
+
+def audit_corpus_oracle(
+    bot: Briefbot, data: RealTimeQA, found_ids: set[str] | None = None
+) -> list[OracleGap]:
+    """For each question in the corpus oracle but not the results oracle, the stored chunks
+    that hold its answer and how much of the question the best of them shares."""
+    text_of = {a.id: a.text for a in data.articles}
+    corpus = list(text_of.values())
+    chunks = list(bot.store.iter_chunks())
+    normalized = [normalize_answer(c.text) for c in chunks]
+    terms = tokenize([c.text for c in chunks])
+    gaps = []
+    for item in data.questions:
+        own = [text_of[i] for i in item.result_ids if i in text_of]
+        if not contains_any(corpus, item.answers) or contains_any(own, item.answers):
+            continue
+        wanted = [w for w in (normalize_answer(a) for a in item.answers) if w.strip()]
+        holding = [i for i, text in enumerate(normalized) if any(w in text for w in wanted)]
+        question_terms = set(tokenize([item.question])[0]) or {""}
+        overlap = {i: len(question_terms & set(terms[i])) / len(question_terms) for i in holding}
+        best = max(holding, key=lambda i: overlap[i], default=None)
+        context = ""
+        if best is not None:
+            at = normalized[best].find(wanted[0])
+            context = " ".join(normalized[best][max(0, at - 60) : at + len(wanted[0]) + 40].split())
+        gaps.append(
+            OracleGap(
+                question=item.question,
+                answer=item.answers[0],
+                chunks=len(holding),
+                best_overlap=overlap.get(best, 0.0) if best is not None else 0.0,
+                context=context,
+                found=item.id in (found_ids or set()),
+            )
+        )
+    return gaps
+
+
+def oracle_audit_markdown(gaps: Sequence[OracleGap], result: RealTimeQAResult) -> str:
+    """The audit as Markdown, with the recall@k ceiling it implies."""
+    incidental = [g for g in gaps if g.incidental and not g.found]
+    ceiling = result.oracle - len(incidental)
+    lines = [
+        f"Corpus-oracle questions whose own search results lack the answer: {len(gaps)}. "
+        f"In {len(incidental)} of them (not found by hybrid) every chunk holding the answer "
+        f"shares less than {INCIDENTAL_OVERLAP:.0%} of the question's content words: the "
+        "string occurs, but not in coverage of the question. Unless such a passage is "
+        f"retrieved by chance, recall@{result.k} cannot exceed {ceiling}/{result.oracle} = "
+        f"{_pct(ceiling, result.oracle)} of the corpus oracle.",
+        "",
+        "| answer | question | chunks holding it | best overlap | hybrid found | context |",
+        "|---|---|---|---|---|---|",
+    ]
+    for gap in sorted(gaps, key=lambda g: g.best_overlap):
+        question = gap.question if len(gap.question) <= 70 else gap.question[:67] + "..."
+        lines.append(
+            f"| {_cell(gap.answer)} | {_cell(question)} | {gap.chunks} "
+            f"| {gap.best_overlap:.0%} | {'yes' if gap.found else 'no'} | {_cell(gap.context)} |"
+        )
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _score_answer(
