@@ -240,3 +240,19 @@ def test_eval_qa_command(data: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "qa", "--data", str(tmp_path / "missing")])
     assert result.exit_code == 1
     assert "no *_qa.jsonl files" in result.output
+
+
+def test_eval_qa_command_reports_both_oracles_and_the_audit(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_EMBEDDER", "fake")
+    result = CliRunner().invoke(
+        app,
+        ["eval", "qa", "--data", str(data), "--store", str(tmp_path / "s"), "--no-rgb"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Corpus oracle (gold anywhere in the pooled corpus): 3/4" in result.output
+    assert "Results oracle" in result.output
+    assert "hybrid, no recency prior" in result.output
+    assert "Corpus-oracle questions whose own search results lack the answer: 1." in result.output
+

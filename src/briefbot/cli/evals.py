@@ -51,8 +51,10 @@ def qa(
     from briefbot.evals.datasets import load_realtimeqa, load_rgb
     from briefbot.evals.qa import (
         RGB_NEAR_DUPLICATE,
+        audit_corpus_oracle,
         evaluate_realtimeqa,
         evaluate_rgb,
+        oracle_audit_markdown,
         realtimeqa_markdown,
         rgb_markdown,
     )
@@ -68,6 +70,9 @@ def qa(
         bot = Briefbot.open(store=location, settings=settings)
         result = evaluate_realtimeqa(bot, rtqa, k, answers=answers, limit=limit, progress=say)
         console.print(safe(realtimeqa_markdown(result)))
+        if not limit:
+            gaps = audit_corpus_oracle(bot, rtqa, result.retrievers["hybrid"].found_ids)
+            console.print(safe(oracle_audit_markdown(gaps, result)))
         if rgb:
             rgb_settings = settings.model_copy(
                 update={"near_duplicate_threshold": RGB_NEAR_DUPLICATE}
