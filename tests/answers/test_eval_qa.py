@@ -14,6 +14,8 @@ from briefbot.cli import app
 from briefbot.errors import SourceError
 from briefbot.evals.datasets import QAItem, load_realtimeqa, load_rgb, rgb_articles
 from briefbot.evals.qa import (
+    RealTimeQAResult,
+    RetrieverResult,
     audit_corpus_oracle,
     contains_any,
     evaluate_realtimeqa,
@@ -188,6 +190,8 @@ def test_realtimeqa_scores_against_the_oracle(data: Path, bot: Briefbot) -> None
     table = realtimeqa_markdown(result)
     assert "| hybrid | 75.0% | 100.0% | 100.0% | 75.0% | 75.0% |" in table
     assert "Results oracle (gold in the question's own search results): 2/4" in table
+    # Every retriever finds the same three here: hybrid is not above them, so the target fails.
+    assert "corpus oracle: hybrid 1.00 of it, not above both single retrievers: NOT met" in table
 
     without_prior = bot.settings.model_copy(update={"recency_weight": 0.0})
     plain = Briefbot(without_prior, bot.embedder, bot.store)
@@ -256,3 +260,18 @@ def test_eval_qa_command_reports_both_oracles_and_the_audit(
     assert "hybrid, no recency prior" in result.output
     assert "Corpus-oracle questions whose own search results lack the answer: 1." in result.output
 
+
+def test_target_verdict_needs_the_share_and_a_lead_over_both() -> None:
+    result = RealTimeQAResult(k=5, questions=10, oracle=8, results_oracle=6)
+    result.retrievers = {
+        "hybrid": RetrieverResult("hybrid", found=7, found_in_results_oracle=6),
+        "dense": RetrieverResult("dense", found=5, found_in_results_oracle=5),
+        "bm25": RetrieverResult("bm25", found=7, found_in_results_oracle=4),
+    }
+    table = realtimeqa_markdown(result)
+    assert "corpus oracle: hybrid 0.88 of it, not above both single retrievers: NOT met" in table
+    assert "results oracle: hybrid 1.00 of it, above both single retrievers: met" in table
+    result.retrievers["bm25"].found = 6
+    assert "corpus oracle: hybrid 0.88 of it, above both single retrievers: met" in (
+        realtimeqa_markdown(result)
+    )

@@ -437,6 +437,8 @@ def realtimeqa_markdown(result: RealTimeQAResult) -> str:
         "Of corpus oracle: recall@k over the corpus oracle. Of results oracle: questions "
         "found among those whose own search results hold the answer, over their number.",
     ]
+    if {"hybrid", "dense", "bm25"} <= set(result.retrievers):
+        lines += ["", _verdict(result)]
     lines += [
         "",
         f"Relevance floor: {result.relevant_oracle}/{result.oracle} oracle questions pass it, "
@@ -457,6 +459,30 @@ def realtimeqa_markdown(result: RealTimeQAResult) -> str:
     if result.ask_note:
         lines += ["", result.ask_note]
     return "\n".join(lines)
+
+
+TARGET_SHARE_OF_ORACLE = 0.85
+
+
+def _verdict(result: RealTimeQAResult) -> str:
+    """Hybrid against the target: a share of each oracle, and above both single retrievers."""
+    found = {name: r.found for name, r in result.retrievers.items()}
+    in_results = {name: r.found_in_results_oracle for name, r in result.retrievers.items()}
+    parts = []
+    for label, share, counts in (
+        ("corpus oracle", result.recall_of_oracle("hybrid"), found),
+        ("results oracle", result.recall_of_results_oracle("hybrid"), in_results),
+    ):
+        above = all(counts["hybrid"] > counts[n] for n in ("dense", "bm25"))
+        met = share >= TARGET_SHARE_OF_ORACLE and above
+        parts.append(
+            f"{label}: hybrid {share:.2f} of it, {'above' if above else 'not above'} both "
+            f"single retrievers: {'met' if met else 'NOT met'}"
+        )
+    return (
+        f"Target (hybrid recall@{result.k} >= {TARGET_SHARE_OF_ORACLE} of the oracle and above "
+        "both single retrievers): " + "; ".join(parts) + "."
+    )
 
 
 def rgb_markdown(result: RGBResult) -> str:
