@@ -80,7 +80,7 @@ if question:
 
         def on_text(piece: str) -> None:
             streamed.append(piece)
-            live.markdown(fmt.md_escape("".join(streamed)) + " ▌")
+            live.markdown(fmt.draft_markdown("".join(streamed)))
 
         try:
             with st.spinner("Searching the store…"):

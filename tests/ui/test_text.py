@@ -202,3 +202,22 @@ def test_day_range_of_date_input_values() -> None:
     assert fmt.day_range((day, other)) == (day, other)
     assert fmt.day_range(day) == (day, day)
     assert fmt.day_range(None) == (None, None)
+
+
+@given(SOURCE_TEXT)
+def test_streamed_draft_is_marked_quoted_and_literal(text: str) -> None:
+    markdown = fmt.draft_markdown(text)
+    assert markdown.startswith(f":gray[*{fmt.DRAFT_NOTICE}")
+    rendered = render(markdown)
+    assert "<blockquote>" in rendered
+    tags = set(re.findall(r"<(/?\w+)", rendered))
+    assert tags <= {"p", "/p", "code", "/code", "em", "/em", "blockquote", "/blockquote"}
+    shown = html.unescape(re.sub(r"</?(p|code|em|blockquote)>", "", rendered))
+    for word in re.findall(r"\w+", fmt.clean(text)):
+        assert word in shown
+
+
+def test_draft_keeps_paragraphs_inside_the_quote() -> None:
+    rendered = render(fmt.draft_markdown("North Korea sent 5,000 engineers.\n\nSeoul said so."))
+    quote = rendered.split("<blockquote>")[1].split("</blockquote>")[0]
+    assert "5,000 engineers." in quote and "Seoul said so. ▌" in quote

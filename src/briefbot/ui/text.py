@@ -39,6 +39,16 @@ def md_escape(text: str) -> str:
     return "\n\n".join(md_escape_inline(p) for p in paragraphs if p)
 
 
+DRAFT_NOTICE = "Draft, not yet checked against the sources"
+
+
+def draft_markdown(text: str) -> str:
+    """Streaming answer text as a marked, quoted draft: the verified answer replaces it, so
+    nothing unchecked is shown as if it were the answer."""
+    quoted = "\n>\n".join(f"> {p}" for p in md_escape(text).split("\n\n") if p)
+    return f":gray[*{DRAFT_NOTICE} …*]\n\n{quoted or '>'} ▌"
+
+
 def date_label(value: datetime | date | None) -> str:
     if value is None:
         return "undated"
