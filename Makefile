@@ -57,6 +57,7 @@ pytest: install-dev system-deps
 
 test: install-dev system-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy src/
 	$(BIN)/pytest
 
