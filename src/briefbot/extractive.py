@@ -59,7 +59,7 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    ("date", re.compile(r"\b(when|what (year|date|day|month|time)|date)\b", re.I)),
+    ("date", re.compile(r"\b(when|(what|which) (year|date|day|month|time)|date)\b", re.I)),
     (
         "person",
         re.compile(
@@ -69,7 +69,11 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     ),
     (
         "place",
-        re.compile(r"\b(where|location|venue|which (country|city|region|town|place))\b", re.I),
+        re.compile(
+            r"\b(where|location|venue|which (country|city|region|town|place|state|province"
+            r"|capital|nation|continent|island|county))\b",
+            re.I,
+        ),
     ),
 ]
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")

@@ -48,6 +48,9 @@ def assert_exact(answer: Answer, passages: list[Passage]) -> None:
         ("When do the deminers arrive?", "date"),
         ("Who met Kim Jong Un?", "person"),
         ("Where are the engineers working?", "place"),
+        ("Which year did the war start?", "date"),
+        ("Which state was hit by the storm?", "place"),
+        ("Which of these films won?", "any"),
         ("Why is North Korea involved?", "any"),
     ],
 )
