@@ -190,3 +190,43 @@ def test_article_without_claims_is_reported_not_a_crash(lexicon: Lexicon) -> Non
     assert neutral.sentences == []
     assert neutral.notes
     assert tone.attributed_share == 0.0
+
+
+def unquoted(text: str, lexicon: Lexicon) -> list[str]:
+    article = _article(text)
+    reading, _ = critical_reading(analyze_text(article.text, lexicon), Citer(article, 1, []))
+    return [p.name for p in reading.unquoted_parties]
+
+
+def test_a_capital_speaks_for_its_country_and_back(lexicon: Lexicon) -> None:
+    text = (
+        "Satellite images show that North Korea has sent engineers to the front. "
+        "Pyongyang said the workers were volunteers. "
+        "Officials in Moscow have not confirmed the deployment. "
+        "Russia said the reports were exaggerated. "
+        "State media showed Kim Jong Un at a factory on Sunday."
+    )
+    assert unquoted(text, lexicon) == ["Kim Jong Un"]
+    # Without the capital speaking, the country is a party nobody quoted.
+    assert "North Korea" in unquoted(text.replace("Pyongyang said", "Analysts said"), lexicon)
+
+
+def test_a_town_named_as_a_location_is_a_place_not_a_party(lexicon: Lexicon) -> None:
+    text = (
+        "Shelling damaged homes in Kursk overnight. "
+        "Fighting continued in areas like the Belgorod region. "
+        "The governor, Alexei Smirnov, visited a shelter. "
+        "A volunteer named Jackson handed out blankets."
+    )
+    assert unquoted(text, lexicon) == ["Alexei Smirnov", "Jackson"]
+
+
+def test_gazetteer_facts() -> None:
+    from briefbot.framing.places import gazetteer
+
+    places = gazetteer()
+    assert places.aliases("Moscow") == ["Moscow", "Russia"]
+    assert places.aliases("north korea") == ["north korea", "Pyongyang"]
+    assert places.is_town("Kursk") and places.is_town("Texas")
+    assert not places.is_town("Moscow") and not places.is_town("Russia")
+    assert places.is_country("Ukraine") and places.is_capital("Kyiv")

@@ -16,6 +16,7 @@ from briefbot.framing.attribution import Found, find_attributions
 from briefbot.framing.hedges import find_hedges
 from briefbot.framing.lexicons import Lexicon, TermMatch
 from briefbot.framing.loaded import LoadedMatch, find_loaded
+from briefbot.framing.places import gazetteer
 from briefbot.framing.report import (
     Claim,
     CriticalReading,
@@ -209,8 +210,22 @@ def _is_quoted(name: str, speaker_words: set[str], speaker_names: list[str]) -> 
     return any(s and s in lowered for s in speaker_names)
 
 
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|near|from|to|into|across|outside|inside|around|toward|towards)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_PLACE_NOUN = re.compile(
+    r"^\s+(?:region|province|oblast|district|county|area|city|town|border|state)\b", re.IGNORECASE
+)
+
+
 def unquoted_parties(analysis: Sequence[SentenceAnalysis], cite: Citer) -> list[Party]:
-    """Names mentioned in the article that never appear as a speaker of an attribution."""
+    """Names mentioned in the article that never appear as a speaker of an attribution.
+
+    A capital and its country are one party ("Pyongyang said" quotes North Korea); a town
+    that the article names as a location ("in Kursk", "the Kursk region") is a place, not a
+    party.
+    """
     speaker_words: set[str] = set()
     speaker_names: list[str] = []
     for item in analysis:
@@ -220,20 +235,28 @@ def unquoted_parties(analysis: Sequence[SentenceAnalysis], cite: Citer) -> list[
             speaker_words.update(re.sub(r"['’]s$", "", w).casefold() for w in named)
             if named:
                 speaker_names.append(" ".join(re.sub(r"['’]s$", "", w) for w in named).casefold())
+    places = gazetteer()
     seen: dict[str, Party] = {}
+    located: set[str] = set()
     capitals = _midsentence_capitals(analysis)
     for item in analysis:
         if _title_like(item.span.text):
             continue
         for name, start, end in _names(item, capitals):
             key = name.casefold()
+            text = item.span.text
+            if _LOCATIVE.search(text[:start]) or _PLACE_NOUN.match(text[end:]):
+                located.add(key)
             if key in seen:
                 seen[key].mentions += 1
                 continue
-            if _is_quoted(name, speaker_words, speaker_names):
+            if any(
+                _is_quoted(alias, speaker_words, speaker_names) for alias in places.aliases(name)
+            ):
                 continue
             seen[key] = Party(name=name, mentions=1, citation=cite.local(item.span, start, end))
-    return sorted(seen.values(), key=lambda p: (-p.mentions, p.citation.start))
+    parties = [p for key, p in seen.items() if not (key in located and places.is_town(p.name))]
+    return sorted(parties, key=lambda p: (-p.mentions, p.citation.start))
 
 
 def tone_of(analysis: Sequence[SentenceAnalysis]) -> Tone:

