@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from briefbot import Briefbot, BriefbotError, Settings
+from briefbot.settings import load_settings
 from briefbot.ui import text as fmt
 
 st.set_page_config(page_title="briefbot", page_icon="📰", layout="wide")
@@ -22,8 +23,8 @@ def open_bot(store_location: str, embedder: str, _settings: Settings) -> Briefbo
 
 
 if "briefbot" not in st.session_state:
-    settings = Settings()
     try:
+        settings = load_settings()
         st.session_state.briefbot = open_bot(
             settings.store_location, settings.embedder, _settings=settings
         )

@@ -1,4 +1,4 @@
-"""Real local servers for integration tests: free ports and llama.cpp with SmolLM2-135M."""
+"""Real local servers for integration tests: free ports, llama.cpp with SmolLM2-135M, a proxy."""
 
 from __future__ import annotations
 
@@ -74,6 +74,50 @@ def running_llama_server(log_dir: Path) -> Iterator[str]:
                     pytest.fail(f"llama_cpp.server did not start: {log_path.read_text()[-2000:]}")
                 time.sleep(0.5)
             yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def running_http_proxy(log_dir: Path) -> Iterator[tuple[str, Path]]:
+    """A real forward proxy (``python -m proxy``, proxy.py) on 127.0.0.1; yields its URL and
+    its log, which holds one access line per proxied request."""
+    if importlib.util.find_spec("proxy") is None:
+        pytest.fail("proxy.py is not installed: run `make install-dev`")
+    port = free_port()
+    log_path = log_dir / "proxy.log"
+    command = [
+        sys.executable,
+        "-m",
+        "proxy",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num-workers",
+        "1",
+        "--num-acceptors",
+        "1",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"proxy.py exited: {log_path.read_text()[-2000:]}")
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"proxy.py did not start: {log_path.read_text()[-2000:]}")
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}", log_path
         finally:
             process.terminate()
             try:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import httpx
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from briefbot.errors import ConfigError
 
 
 def default_store_path() -> Path:
@@ -72,6 +75,13 @@ class Settings(BaseSettings):
         description="Hosts ('host' or 'host:port') fetched even when they resolve to a private, "
         "loopback or link-local address: an explicit allowlist for intranets and tests. "
         "Env var as JSON, e.g. BRIEFBOT_FETCH_ALLOWED_HOSTS='[\"news.intranet:8080\"]'.",
+    )
+    fetch_proxy: SecretStr | None = Field(
+        default=None,
+        description="HTTP proxy for fetching articles and feeds, e.g. http://proxy.newsroom:3128 "
+        "(credentials allowed; kept secret). Host names are still resolved and checked here "
+        "before the proxy is asked to connect. Unset: direct connections; HTTP(S)_PROXY is "
+        "ignored.",
     )
     near_duplicate_threshold: float = Field(
         default=0.8,
@@ -210,6 +220,19 @@ class Settings(BaseSettings):
         description="Directory of the prompt files; default: prompts/ of the briefbot checkout.",
     )
 
+    @field_validator("fetch_proxy")
+    @classmethod
+    def _proxy_is_an_http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            url = httpx.URL(value.get_secret_value().strip())
+        except (httpx.InvalidURL, ValueError):
+            raise ValueError("not a valid proxy URL") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("the proxy must be an http:// or https:// URL with a host")
+        return value
+
     @property
     def llm_configured(self) -> bool:
         return self.openai_api_key is not None or self.openai_base_url is not None
@@ -218,3 +241,16 @@ class Settings(BaseSettings):
     def store_location(self) -> str:
         """Where the store lives, for messages: the server URL or the directory."""
         return self.chroma_url or str(self.store_path)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and ``.env``; an invalid value becomes a ``ConfigError``
+    that names its variable and never repeats the value (it may be a secret)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"BRIEFBOT_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid setting: {problems}") from None

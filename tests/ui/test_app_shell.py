@@ -55,6 +55,18 @@ def test_store_comes_from_the_environment(
     assert "briefbot" not in at.session_state
 
 
+def test_an_invalid_setting_is_named_and_its_secret_kept(
+    seed_bot: Briefbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_STORE_PATH", str(seed_bot.settings.store_path))
+    monkeypatch.setenv("BRIEFBOT_FETCH_PROXY", "socks5://reporter:hunter2@proxy.example:1080")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "BRIEFBOT\\_FETCH\\_PROXY" in at.error[0].value
+    assert "hunter2" not in at.error[0].value
+    assert "briefbot" not in at.session_state
+
+
 @pytest.mark.parametrize("page", ["chat", "brief", "framing", "library"])
 def test_every_page_says_when_the_store_is_empty(
     bot: Briefbot, make_app: AppFactory, page: str

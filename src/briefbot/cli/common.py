@@ -9,13 +9,12 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from briefbot.errors import BriefbotError, ConfigError
+from briefbot.errors import BriefbotError
 from briefbot.facade import Briefbot
-from briefbot.settings import Settings
+from briefbot.settings import load_settings
 
 app = typer.Typer(
     name="briefbot",
@@ -51,18 +50,6 @@ def _global_options(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
     if not debug:  # bm25s logs its index builds at DEBUG on its own logger
         logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-
-def load_settings() -> Settings:
-    """Settings from the environment and .env, with invalid values named by variable."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"BRIEFBOT_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"invalid setting: {problems}") from None
 
 
 def open_bot(store: str | None = None) -> Briefbot:
