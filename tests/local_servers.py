@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +20,47 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running(
+    name: str, command: list[str], log_path: Path, ready: Callable[[], bool], timeout_s: float
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``command`` started with its output in ``log_path``, once ``ready()``; stopped on exit.
+
+    The test fails with the log's tail if the process exits or is not ready in time.
+    """
+    with (
+        log_path.open("wb") as log,
+        stopping(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)) as process,
+    ):
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited: {log_path.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield process
+
+
+@contextmanager
+def stopping(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """Yield ``process``; afterwards terminate it, and kill it if it lingers."""
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -43,7 +84,6 @@ def running_llama_server(log_dir: Path) -> Iterator[str]:
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail("llama-cpp-python[server] is not installed: run `make install-dev`")
     port = free_port()
-    log_path = log_dir / "server.log"
     command = [
         sys.executable,
         "-m",
@@ -58,29 +98,15 @@ def running_llama_server(log_dir: Path) -> Iterator[str]:
         str(LLAMA_N_CTX),
     ]
     url = f"http://127.0.0.1:{port}/v1"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+    def answers() -> bool:
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            return httpx.get(f"{url}/models", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    with running("llama_cpp.server", command, log_dir / "server.log", answers, 180):
+        yield url
 
 
 @contextmanager
@@ -104,24 +130,5 @@ def running_http_proxy(log_dir: Path) -> Iterator[tuple[str, Path]]:
         "--num-acceptors",
         "1",
     ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"proxy.py exited: {log_path.read_text()[-2000:]}")
-                with socket.socket() as probe:
-                    if probe.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                if time.monotonic() > deadline:
-                    pytest.fail(f"proxy.py did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}", log_path
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running("proxy.py", command, log_path, lambda: listening(port), 60):
+        yield f"http://127.0.0.1:{port}", log_path

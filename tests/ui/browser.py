@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from tests.local_servers import free_port
+from tests.local_servers import free_port, stopping
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -89,16 +89,9 @@ def streamlit_server(store: Path, workdir: Path, log: IO[bytes]) -> Iterator[str
     ]
     process = subprocess.Popen(command, cwd=workdir, env=app_env(store), stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    try:
+    with stopping(process):
         wait_healthy(url, process)
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager
