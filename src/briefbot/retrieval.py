@@ -20,6 +20,7 @@ from briefbot.errors import ConfigError
 from briefbot.models import Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
 from briefbot.store import ChromaStore, article_from_record, chunk_where
+from briefbot.verify import names, numbers
 
 
 class Retrieval(BaseModel):
@@ -146,18 +147,39 @@ class RecencyPrior:
         return sorted(rescored, key=lambda h: -h.score)
 
 
+def stated_facts(text: str) -> frozenset[str]:
+    """The numbers and names a passage states."""
+    return frozenset(numbers(text)) | frozenset(n.casefold() for n in names(text))
+
+
+def disagree(facts: frozenset[str], other: frozenset[str]) -> bool:
+    """Each side states something the other does not (12 dead against 15 dead)."""
+    return bool(facts - other) and bool(other - facts)
+
+
 def mmr_select(
     relevance: Mapping[str, float],
     embeddings: Mapping[str, Vectors],
     k: int,
     lambda_: float,
     duplicate_threshold: float,
+    texts: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Maximal marginal relevance: up to ``k`` ids, each relevant and unlike those before it.
 
     Relevance is scaled to [0, 1]; a candidate more similar than ``duplicate_threshold`` to
-    an already chosen one is dropped outright (wire copy, chunk overlap).
+    an already chosen one is dropped outright (wire copy, chunk overlap), unless ``texts``
+    shows that the two disagree, each stating a number or name the other does not: two
+    versions of a story (an updated toll, another winner) are a conflict to show, not a
+    duplicate. A copy that only adds to the chosen passage is still a duplicate.
     """
+    facts: dict[str, frozenset[str]] = {}
+
+    def facts_of(cid: str) -> frozenset[str]:
+        if cid not in facts:
+            facts[cid] = stated_facts(texts[cid]) if texts is not None else frozenset()
+        return facts[cid]
+
     top = max(relevance.values(), default=0.0) or 1.0
     unit = {}
     for cid, emb in embeddings.items():
@@ -176,7 +198,7 @@ def mmr_select(
         survivors = []
         for cid in pending:
             sim = float(np.dot(unit[cid], unit[best]))
-            if sim > duplicate_threshold:
+            if sim > duplicate_threshold and not disagree(facts_of(cid), facts_of(best)):
                 continue
             max_sim[cid] = max(max_sim[cid], sim)
             survivors.append(cid)
@@ -313,6 +335,7 @@ class HybridRetriever:
             k,
             self.mmr_lambda,
             self.duplicate_threshold,
+            {cid: hit.chunk.text for cid, hit in by_id.items()},
         )
         return [by_id[cid] for cid in chosen]
 

@@ -179,3 +179,41 @@ def test_floor_with_real_minilm(real_seed_bot: Briefbot, minilm: Embedder) -> No
     assert any("5,000 engineers" in h.chunk.text for h in answerable.hits)
     for question in UNRELATED:
         assert not real_seed_bot.retrieve(question).relevant, question
+
+
+def test_mmr_keeps_a_near_duplicate_that_states_other_facts() -> None:
+    relevance = {"a": 1.0, "a-copy": 0.99, "a-more": 0.985, "a-update": 0.98}
+    embeddings = {
+        "a": np.array([1.0, 0.0]),
+        "a-copy": np.array([0.999, 0.04]),
+        "a-more": np.array([0.999, 0.045]),
+        "a-update": np.array([0.998, 0.05]),
+    }
+    texts = {
+        "a": "The storm killed 12 people in Valencia, officials said.",
+        "a-copy": "The storm killed 12 people in Valencia, officials said.",
+        # Only adds to the first: still a duplicate.
+        "a-more": "The storm killed 12 people in Valencia, officials said. Alzira flooded.",
+        "a-update": "The storm killed 15 people in Valencia, officials said.",
+    }
+    chosen = mmr_select(relevance, embeddings, 3, 0.75, 0.95, texts)
+    assert chosen == ["a", "a-update"]
+    assert mmr_select(relevance, embeddings, 3, 0.75, 0.95) == ["a"]
+
+
+def test_hybrid_shows_both_versions_of_a_disputed_figure(
+    settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    first = "Floods in the river valley killed 12 people on Sunday, the regional government said."
+    update = "Floods in the river valley killed 15 people on Sunday, the regional government said."
+    bot = Briefbot.open(settings=settings, embedder=fake_embedder)
+    bot.ingest_articles(
+        [
+            make_article(first, "Floods kill 12", "Gazette", 2),
+            make_article(update, "Floods kill 15", "Courier", 3),
+            make_article(first, "Floods (copy)", "Herald", 4),
+        ]
+    )
+    texts = [h.chunk.text for h in bot.search("How many people did the floods kill?", 5)]
+    assert texts.count(first) == 1  # the exact wire copy is stored once
+    assert update in texts
