@@ -135,6 +135,15 @@ def test_neutralise_keeps_quotes_and_inflects(lexicon: Lexicon) -> None:
         )
 
 
+def test_neutralise_fits_the_indefinite_article(lexicon: Lexicon) -> None:
+    for sentence, expected in [
+        ("It was a brazen bid for power.", "It was an open bid for power."),
+        ("A brazen bid followed.", "An open bid followed."),
+        ("The regime made a claim.", "The government made a statement."),
+    ]:
+        assert neutralise(sentence, find_loaded(sentence, lexicon))[0] == expected
+
+
 def _article(text: str) -> Article:
     return Article(id="a1", key="k", title="t", source="Daily", text=text)
 

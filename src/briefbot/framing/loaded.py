@@ -65,6 +65,20 @@ def neutral_form(match: TermMatch, found: str) -> str:
     return neutral
 
 
+_ARTICLE_BEFORE = re.compile(r"\b(a|an|A|An)(\s+)$")
+
+
+def _fit_article(before: str, word: str) -> str:
+    """``before`` with a final "a"/"an" matched to ``word`` ("a brazen" -> "an open")."""
+    found = _ARTICLE_BEFORE.search(before)
+    if found is None or not word:
+        return before
+    article = "an" if word[:1].casefold() in "aeiou" else "a"
+    if found.group(1)[:1].isupper():
+        article = article.capitalize()
+    return before[: found.start()] + article + found.group(2)
+
+
 def neutralise(sentence: str, matches: list[LoadedMatch]) -> tuple[str, list[tuple[str, str]]]:
     """``sentence`` with loaded terms outside quotes replaced; returns (text, [(old, new)])."""
     pieces: list[str] = []
@@ -75,7 +89,7 @@ def neutralise(sentence: str, matches: list[LoadedMatch]) -> tuple[str, list[tup
             continue
         found = sentence[item.match.start : item.match.end]
         new = neutral_form(item.match, found)
-        pieces.append(sentence[position : item.match.start])
+        pieces.append(_fit_article(sentence[position : item.match.start], new))
         pieces.append(new)
         replaced.append((found, new))
         position = item.match.end
