@@ -22,6 +22,7 @@ import numpy as np
 from briefbot.answers import Answer, TextCallback
 from briefbot.citations import CitedSentence, Passage
 from briefbot.embedders import Embedder, Vectors
+from briefbot.places import gazetteer
 from briefbot.sentences import split_sentences
 from briefbot.settings import Settings
 from briefbot.verify import (
@@ -165,7 +166,10 @@ def typed_values(text: str, kind: AnswerType, question: str) -> set[str]:
         if kind == "place":
             candidates = [m.group(1) for m in _PLACE.finditer(normalise(text))]
             known = set(names(text))
-            found_names = [c for c in candidates if c in known]
+            places = gazetteer()
+            found_names = [c for c in candidates if c in known] + [
+                n for n in known if places.is_place(n)
+            ]
         else:
             found_names = names(text)
         return {n.lower() for n in found_names} - asked

@@ -187,3 +187,12 @@ def test_one_source_gives_one_sentence_when_asked_for_one(terse: ExtractiveEngin
     passages = [passage(1, "Nintendo released Splatoon 2 on July 21, 2017 for the Switch.")]
     answer = terse.answer("When was Splatoon 2 released?", passages)
     assert len(answer.sentences) == 1
+
+
+def test_place_answers_come_from_the_gazetteer() -> None:
+    from briefbot.extractive import typed_values
+
+    question = "Huge crowds lined the streets of which country to pay tribute to Pelé?"
+    sentence = "SANTOS, Brazil (AP) — Brazil said a final farewell to Pelé on Tuesday."
+    assert "brazil" in typed_values(sentence, answer_type(question), question)
+    assert typed_values("Pelé was a great player.", "place", question) == set()

@@ -16,7 +16,6 @@ from briefbot.framing.attribution import Found, find_attributions
 from briefbot.framing.hedges import find_hedges
 from briefbot.framing.lexicons import Lexicon, TermMatch
 from briefbot.framing.loaded import LoadedMatch, find_loaded
-from briefbot.framing.places import gazetteer
 from briefbot.framing.report import (
     Claim,
     CriticalReading,
@@ -28,6 +27,7 @@ from briefbot.framing.report import (
 )
 from briefbot.framing.tone import compound, evaluative_cues, is_evaluative
 from briefbot.models import Article, Chunk
+from briefbot.places import gazetteer
 from briefbot.sentences import Span, split_sentences
 
 MIN_CLAIM_WORDS = 4

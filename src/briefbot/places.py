@@ -2,7 +2,8 @@
 
 Framing uses it to tell parties from places: a capital stands for its government ("Moscow
 said ..." is Russia speaking), while a town named only as a location ("fighting in Kursk")
-is not a party that could have been quoted.
+is not a party that could have been quoted. The extractive engine uses it to recognise the
+places that answer "where" and "which country" questions.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ class Gazetteer:
 
     def is_capital(self, name: str) -> bool:
         return name.casefold() in self.capital_of
+
+    def is_place(self, name: str) -> bool:
+        """A country, capital, town or US state."""
+        key = name.casefold()
+        return key in self.towns or key in self.capital_of or key in self.country_capital
 
     def is_town(self, name: str) -> bool:
         """A town or US state that is neither a country nor a capital."""
