@@ -114,13 +114,14 @@ class RecencyPrior:
     newest article, every boost is close to 1 and ranking is unchanged.
     """
 
-    def __init__(self, weight: float, half_life_days: float) -> None:
+    def __init__(self, weight: float, half_life_days: float, rank_k: int = 60) -> None:
         self.weight = weight
         self.half_life_days = half_life_days
+        self.rank_k = rank_k
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RecencyPrior:
-        return cls(settings.recency_weight, settings.recency_half_life_days)
+        return cls(settings.recency_weight, settings.recency_half_life_days, settings.rrf_k)
 
     def factor(self, published: datetime | None, as_of: datetime) -> float:
         if published is None or self.weight <= 0:
@@ -131,17 +132,19 @@ class RecencyPrior:
         halvings = max(age_days, 0.0) / self.half_life_days
         return 1.0 + self.weight * float(np.exp2(-halvings))
 
-    def rerank(self, hits: Sequence[Hit], as_of: datetime, rank_k: int) -> list[Hit]:
-        """A single ranked list re-ordered by ``factor / (rank_k + rank)``.
+    def rerank(self, hits: Sequence[Hit], filters: SearchFilters | None) -> list[Hit]:
+        """A single ranked list re-ordered by ``factor / (rank_k + rank)``, ages counted from
+        ``filters.reference_time()``.
 
         The list comes back untouched when no hit gets a boost, so ``Hit.score`` keeps the
         retriever's own score (cosine, BM25) whenever recency changes nothing.
         """
+        as_of = (filters or SearchFilters()).reference_time()
         factors = [self.factor(h.published, as_of) for h in hits]
         if all(f == 1.0 for f in factors):
             return list(hits)
         rescored = [
-            hit.model_copy(update={"score": f / (rank_k + rank)})
+            hit.model_copy(update={"score": f / (self.rank_k + rank)})
             for rank, (hit, f) in enumerate(zip(hits, factors, strict=True), start=1)
         ]
         return sorted(rescored, key=lambda h: -h.score)
@@ -232,7 +235,6 @@ class DenseRetriever:
         self.store = store
         self.embedder = embedder
         self.candidates = settings.retrieval_candidates
-        self.rank_k = settings.rrf_k
         self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
@@ -243,8 +245,7 @@ class DenseRetriever:
         where = chunk_where(filters, article_ids)
         scored = self.store.query_chunks(vector, max(k, self.candidates), where)
         hits = hits_from_chunks(self.store, scored, {c.id: s for c, s in scored})
-        as_of = (filters or SearchFilters()).reference_time()
-        return self.recency.rerank(hits, as_of, self.rank_k)[:k]
+        return self.recency.rerank(hits, filters)[:k]
 
 
 class BM25Retriever:
@@ -259,7 +260,6 @@ class BM25Retriever:
         self.embedder = embedder
         self.index = index
         self.candidates = settings.retrieval_candidates
-        self.rank_k = settings.rrf_k
         self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
@@ -274,8 +274,7 @@ class BM25Retriever:
         vector = self.embedder.embed([query])[0]
         similarity = cosine_to(vector, self.store.chunk_embeddings(list(chunks)))
         hits = hits_from_chunks(self.store, scored, similarity)
-        as_of = (filters or SearchFilters()).reference_time()
-        return self.recency.rerank(hits, as_of, self.rank_k)[:k]
+        return self.recency.rerank(hits, filters)[:k]
 
 
 class HybridRetriever:

@@ -103,8 +103,8 @@ def test_factor() -> None:
 def test_rerank_keeps_native_scores_when_nothing_is_boosted(storm_bot: Briefbot) -> None:
     hits = storm_bot.search(QUERY, 2)
     prior = RecencyPrior(weight=1.0, half_life_days=7.0)
-    assert prior.rerank(hits, datetime(2030, 1, 1, tzinfo=UTC), 60) == hits
-    boosted = prior.rerank(list(reversed(hits)), MARCH, 60)
+    assert prior.rerank(hits, SearchFilters(as_of=datetime(2030, 1, 1, tzinfo=UTC))) == hits
+    boosted = prior.rerank(list(reversed(hits)), SearchFilters(as_of=MARCH))
     assert boosted[0].chunk.article_id == LATE.id
     assert all(isinstance(h, Hit) for h in boosted)
     assert boosted[0].score > boosted[1].score
