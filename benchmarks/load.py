@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import SHARED_DATA, machine, median, percentile, stamp, write_section
+from report import SHARED_DATA, machine, stamp, write_section
 
 from briefbot import Briefbot, Settings
 from briefbot.embedders import Embedder, create_embedder
 from briefbot.evals.datasets import load_realtimeqa
+from briefbot.evals.stats import median, percentile
 
 SECTION = "Load: concurrent users (extractive answers over RealTimeQA)"
 CHROMA = Path(sys.executable).with_name("chroma")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import statistics
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,18 +37,6 @@ def stamp() -> str:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit or 'uncommitted'}"
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 def write_section(title: str, body: str) -> None:

@@ -275,3 +275,13 @@ def test_target_verdict_needs_the_share_and_a_lead_over_both() -> None:
     assert "corpus oracle: hybrid 0.88 of it, above both single retrievers: met" in (
         realtimeqa_markdown(result)
     )
+
+
+def test_nearest_rank_percentile_and_median() -> None:
+    from briefbot.evals.stats import median, percentile
+
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert (percentile(values, 0), percentile(values, 50), percentile(values, 100)) == (1, 3, 5)
+    assert percentile(values, 95) == 5.0 and median(values) == 3.0
+    assert percentile([], 95) != percentile([], 95)  # NaN
+    assert median([]) != median([])

@@ -21,6 +21,7 @@ from briefbot.briefs import Brief, Scope, article_passages, count_words, extract
 from briefbot.chunking import chunk_article
 from briefbot.embedders import Embedder
 from briefbot.errors import BriefbotError, EmptyScopeError
+from briefbot.evals.stats import percentile
 from briefbot.models import Article, Chunk, article_id_for
 from briefbot.sentences import split_sentences
 from briefbot.settings import Settings
@@ -170,13 +171,6 @@ def evaluate(
     if progress:
         progress(len(items), len(items))
     return result
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def table(results: list[SetResult]) -> str:

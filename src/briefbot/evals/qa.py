@@ -10,7 +10,6 @@ the answer shows both the true and the fake value.
 from __future__ import annotations
 
 import re
-import statistics
 import string
 import time
 import unicodedata
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 
 from briefbot.bm25 import tokenize
 from briefbot.evals.datasets import RealTimeQA, RGBItem, rgb_articles
+from briefbot.evals.stats import median, percentile
 from briefbot.facade import Briefbot
 from briefbot.models import SearchFilters
 from briefbot.retrieval import create_retriever
@@ -52,15 +52,6 @@ def contains_any(texts: Iterable[str], answers: Sequence[str]) -> bool:
     return any(w in normalize_answer(text) for text in texts for w in wanted)
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100); NaN when there are no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def can_ask(bot: Briefbot) -> bool:
     return callable(getattr(bot, "ask", None))
 
@@ -71,7 +62,7 @@ class Latency:
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.samples_ms) if self.samples_ms else float("nan")
+        return median(self.samples_ms)
 
     @property
     def p95(self) -> float:
