@@ -20,17 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import SHARED_DATA, machine, stamp, write_section
 
-from briefbot import Briefbot, Settings
-from briefbot.evals.datasets import load_realtimeqa, load_rgb
-from briefbot.evals.qa import (
-    RGB_NEAR_DUPLICATE,
-    audit_corpus_oracle,
-    evaluate_realtimeqa,
-    evaluate_rgb,
-    oracle_audit_markdown,
-    realtimeqa_markdown,
-    rgb_markdown,
-)
+from briefbot import Settings
+from briefbot.evals.qa import run_qa
 
 SECTION = "Question answering: retrieval and answers (RealTimeQA, RGB)"
 
@@ -65,36 +56,21 @@ def run(work: Path) -> None:
 
     started = time.perf_counter()
     settings = Settings()
-    bot = Briefbot.open(store=args.store or work / "rtqa-store", settings=settings)
-    data = load_realtimeqa(args.data / "realtimeqa")
-    rtqa = evaluate_realtimeqa(
-        bot,
-        data,
-        5,
+    report = run_qa(
+        args.data,
+        args.store or work / "rtqa-store",
+        settings,
+        work,
         answers=not args.no_answers,
         limit=args.limit,
+        rgb=not args.no_rgb,
         progress=lambda m: print(m, file=sys.stderr),
     )
-    body = [realtimeqa_markdown(rtqa)]
-    if not args.limit:
-        gaps = audit_corpus_oracle(bot, data, rtqa.retrievers["hybrid"].found_ids)
-        body.append(oracle_audit_markdown(gaps, rtqa))
-    if not args.no_rgb:
-        rgb_settings = settings.model_copy(update={"near_duplicate_threshold": RGB_NEAR_DUPLICATE})
-        rgb_bot = Briefbot.open(
-            store=work / "rgb-store", settings=rgb_settings, embedder=bot.embedder
-        )
-        rgb = evaluate_rgb(
-            rgb_bot,
-            load_rgb(args.data / "rgb" / "en_fact.jsonl"),
-            answers=not args.no_answers,
-            progress=lambda m: print(m, file=sys.stderr),
-        )
-        body.append(rgb_markdown(rgb))
+    rtqa = report.realtimeqa
     command = " ".join(["python", "benchmarks/qa.py", *map(shlex.quote, sys.argv[1:])])
     text = "\n\n".join(
         [
-            f"{stamp()}; {machine()}; embedder {bot.embedder.name}; retriever settings: "
+            f"{stamp()}; {machine()}; embedder {report.embedder}; retriever settings: "
             f"candidates {settings.retrieval_candidates} per retriever, RRF k {settings.rrf_k}, "
             f"MMR lambda {settings.mmr_lambda}, duplicate chunk cosine "
             f"{settings.chunk_duplicate_threshold}, recency prior weight "
@@ -111,7 +87,7 @@ def run(work: Path) -> None:
             "relevance floor line counts questions whose retrieval clears "
             "`Settings.relevance_floor` (those that do not are refused). Latencies are per call, "
             "in one process, while other work shared the 2 cores.",
-            *body,
+            *report.sections,
         ]
     )
     print(text)

@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 
 from briefbot.cli.common import app, console, err_console, errors_as_messages, safe, state
-from briefbot.facade import Briefbot
-from briefbot.settings import Settings
+from briefbot.settings import load_settings
 
 eval_app = typer.Typer(
     help="Measure briefbot on public research data (benchmarks, not tests).",
@@ -48,38 +47,22 @@ def qa(
     rgb: Annotated[bool, typer.Option("--rgb/--no-rgb", help="Also run RGB.")] = True,
 ) -> None:
     """Retrieval recall (hybrid, dense, BM25 vs oracle), answer accuracy and latency."""
-    from briefbot.evals.datasets import load_realtimeqa, load_rgb
-    from briefbot.evals.qa import (
-        RGB_NEAR_DUPLICATE,
-        audit_corpus_oracle,
-        evaluate_realtimeqa,
-        evaluate_rgb,
-        oracle_audit_markdown,
-        realtimeqa_markdown,
-        rgb_markdown,
-    )
+    from briefbot.evals.qa import run_qa
 
     def say(message: str) -> None:
         err_console.print(safe(message))
 
     with errors_as_messages(), tempfile.TemporaryDirectory(prefix="briefbot-eval-") as work:
-        rtqa = load_realtimeqa(data / "realtimeqa")
-        rgb_items = load_rgb(data / "rgb" / "en_fact.jsonl") if rgb else []
-        settings = Settings()
         location = store or state.store or str(Path(work) / "realtimeqa-store")
-        bot = Briefbot.open(store=location, settings=settings)
-        result = evaluate_realtimeqa(bot, rtqa, k, answers=answers, limit=limit, progress=say)
-        console.print(safe(realtimeqa_markdown(result)))
-        if not limit:
-            gaps = audit_corpus_oracle(bot, rtqa, result.retrievers["hybrid"].found_ids)
-            console.print(safe(oracle_audit_markdown(gaps, result)))
-        if rgb:
-            rgb_settings = settings.model_copy(
-                update={"near_duplicate_threshold": RGB_NEAR_DUPLICATE}
-            )
-            rgb_bot = Briefbot.open(
-                store=Path(work) / "rgb-store", settings=rgb_settings, embedder=bot.embedder
-            )
-            rgb_result = evaluate_rgb(rgb_bot, rgb_items, answers=answers, progress=say)
-            console.print()
-            console.print(safe(rgb_markdown(rgb_result)))
+        report = run_qa(
+            data,
+            location,
+            load_settings(),
+            Path(work),
+            k=k,
+            answers=answers,
+            limit=limit,
+            rgb=rgb,
+            progress=say,
+        )
+        console.print(safe("\n\n".join(report.sections)))

@@ -15,13 +15,15 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from briefbot.bm25 import tokenize
-from briefbot.evals.datasets import RealTimeQA, RGBItem, rgb_articles
+from briefbot.evals.datasets import RealTimeQA, RGBItem, load_realtimeqa, load_rgb, rgb_articles
 from briefbot.evals.stats import median, percentile
 from briefbot.facade import Briefbot
 from briefbot.models import SearchFilters
 from briefbot.retrieval import create_retriever
+from briefbot.settings import Settings
 
 RETRIEVER_NAMES = ("hybrid", "dense", "bm25")
 NO_RECENCY = "hybrid, no recency prior"
@@ -386,6 +388,52 @@ def _score_conflict(
     result.conflict_shown += has_true and has_fake
     result.fake_only += has_fake and not has_true
     result.true_only += has_true and not has_fake
+
+
+@dataclass
+class QAReport:
+    realtimeqa: RealTimeQAResult
+    embedder: str
+    sections: list[str]
+    """Markdown: the RealTimeQA tables, the corpus-oracle audit (full runs), RGB."""
+
+
+def run_qa(
+    data: Path,
+    store: str | Path,
+    settings: Settings,
+    work: Path,
+    *,
+    k: int = 5,
+    answers: bool = True,
+    limit: int | None = None,
+    rgb: bool = True,
+    progress: Progress | None = None,
+) -> QAReport:
+    """The whole QA evaluation behind `briefbot eval qa` and `benchmarks/qa.py`.
+
+    Both data sets are loaded before any store is opened, so a bad path fails at once.
+    RealTimeQA runs on ``store``; RGB on a store of its own in ``work`` that merges only
+    near-identical snippets.
+    """
+    realtimeqa = load_realtimeqa(data / "realtimeqa")
+    rgb_items = load_rgb(data / "rgb" / "en_fact.jsonl") if rgb else []
+    bot = Briefbot.open(store=store, settings=settings)
+    result = evaluate_realtimeqa(
+        bot, realtimeqa, k, answers=answers, limit=limit, progress=progress
+    )
+    sections = [realtimeqa_markdown(result)]
+    if not limit:
+        gaps = audit_corpus_oracle(bot, realtimeqa, result.retrievers["hybrid"].found_ids)
+        sections.append(oracle_audit_markdown(gaps, result))
+    if rgb:
+        rgb_settings = settings.model_copy(update={"near_duplicate_threshold": RGB_NEAR_DUPLICATE})
+        rgb_bot = Briefbot.open(
+            store=work / "rgb-store", settings=rgb_settings, embedder=bot.embedder
+        )
+        rgb_result = evaluate_rgb(rgb_bot, rgb_items, answers=answers, progress=progress)
+        sections.append(rgb_markdown(rgb_result))
+    return QAReport(result, bot.embedder.name, sections)
 
 
 # --- reports ----------------------------------------------------------------------------
