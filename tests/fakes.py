@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections import deque
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from briefbot.citations import Usage
 from briefbot.embedders import Vectors
 from briefbot.errors import LLMError
 from briefbot.llm import ChatMessage, ChatResult, TextCallback
+from briefbot.models import Article, article_id_for
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -94,3 +96,17 @@ class FakeChatModel:
                 on_text(word + " ")
         usage = Usage(prompt_tokens=100, completion_tokens=len(reply.split()), model=self.name)
         return ChatResult(reply, usage)
+
+
+def news_article(
+    text: str, title: str, source: str = "Wire", published: datetime | None = None
+) -> Article:
+    """A test article: its id is the hash of its text, its source key comes from its title."""
+    return Article(
+        id=article_id_for(text),
+        key=f"test:{title}",
+        title=title,
+        source=source,
+        published=published,
+        text=text,
+    )

@@ -9,19 +9,12 @@ import pytest
 
 from briefbot import Briefbot, Settings, bm25
 from briefbot.bm25 import BM25Index, fingerprint, tokenize
-from briefbot.models import Article, SearchFilters, article_id_for
-from tests.fakes import FakeEmbedder
+from briefbot.models import Article, SearchFilters
+from tests.fakes import FakeEmbedder, news_article
 
 
 def make_article(text: str, title: str, source: str = "Wire", day: int = 1) -> Article:
-    return Article(
-        id=article_id_for(text),
-        key=f"test:{title}",
-        title=title,
-        source=source,
-        published=datetime(2024, 5, day, tzinfo=UTC),
-        text=text,
-    )
+    return news_article(text, title, source, datetime(2024, 5, day, tzinfo=UTC))
 
 
 VOLCANO = make_article(

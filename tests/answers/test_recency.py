@@ -9,37 +9,28 @@ from typer.testing import CliRunner
 
 from briefbot import Briefbot, Settings
 from briefbot.cli import app
-from briefbot.models import Article, Hit, SearchFilters, article_id_for
+from briefbot.models import Hit, SearchFilters
 from briefbot.retrieval import BM25Retriever, DenseRetriever, HybridRetriever, RecencyPrior
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, news_article
 
 JANUARY = datetime(2024, 1, 3, tzinfo=UTC)
 MARCH = datetime(2024, 3, 20, tzinfo=UTC)
 QUERY = "winter storm closed schools county"
 
 
-def storm(text: str, day: datetime, title: str) -> Article:
-    return Article(
-        id=article_id_for(text),
-        key=f"test:{title}",
-        title=title,
-        source="Courier",
-        published=day,
-        text=text,
-    )
-
-
-EARLY = storm(
+EARLY = news_article(
     "A winter storm closed schools across the county on Monday. Snowplows worked through "
     "the night and volunteers opened warming shelters in two church halls.",
-    JANUARY,
     "January storm",
+    "Courier",
+    JANUARY,
 )
-LATE = storm(
+LATE = news_article(
     "A winter storm closed schools across the county on Tuesday. Crews cleared fallen "
     "trees from highways and the power company restored service by noon.",
-    MARCH,
     "March storm",
+    "Courier",
+    MARCH,
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 from briefbot import Briefbot, Settings
 from briefbot.embedders import Embedder
 from briefbot.errors import ConfigError
-from briefbot.models import Article, SearchFilters, article_id_for
+from briefbot.models import Article, SearchFilters
 from briefbot.retrieval import (
     BM25Retriever,
     DenseRetriever,
@@ -19,7 +19,7 @@ from briefbot.retrieval import (
     mmr_select,
     reciprocal_rank_fusion,
 )
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, news_article
 
 NK_QUESTION = "How many engineers is North Korea sending to Russia?"
 UNRELATED = ["Who won the 2018 FIFA World Cup?", "What is the recipe for banana bread?"]
@@ -32,14 +32,7 @@ SHARED = (
 
 
 def make_article(text: str, title: str, source: str, day: int) -> Article:
-    return Article(
-        id=article_id_for(text),
-        key=f"test:{title}",
-        title=title,
-        source=source,
-        published=datetime(2024, 5, day, tzinfo=UTC),
-        text=text,
-    )
+    return news_article(text, title, source, datetime(2024, 5, day, tzinfo=UTC))
 
 
 ARTICLES = [

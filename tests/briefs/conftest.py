@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from briefbot import Briefbot
-from briefbot.models import Article, article_id_for
+from briefbot.models import Article
+from tests.fakes import news_article
 
 STORY = [
     (
@@ -47,14 +48,7 @@ LATE = (
 
 
 def make_article(title: str, outlet: str, published: datetime, text: str) -> Article:
-    return Article(
-        id=article_id_for(text),
-        key=f"test://{title}",
-        title=title,
-        source=outlet,
-        published=published,
-        text=text,
-    )
+    return news_article(text, title, outlet, published)
 
 
 @pytest.fixture

@@ -10,13 +10,12 @@ from typer.testing import CliRunner
 from briefbot import Briefbot
 from briefbot.errors import ConfigError, EmptyScopeError, NotFoundError
 from briefbot.framing.report import FramingReport
-from briefbot.models import Article, article_id_for
+from briefbot.models import Article
+from tests.fakes import news_article
 
 
 def make_article(text: str, source: str, title: str) -> Article:
-    return Article(
-        id=article_id_for(text), key=f"test:{source}", title=title, source=source, text=text
-    )
+    return news_article(text, title, source)
 
 
 def assert_every_citation_is_a_slice(bot: Briefbot, report: FramingReport) -> None:
