@@ -26,10 +26,10 @@ from briefbot.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.llm_engine import format_passage, is_question, parse_answer
 from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
-from briefbot.sentences import Span, split_sentences
+from briefbot.text.sentences import Span, split_sentences
 from briefbot.settings import Settings
 from briefbot.store import ChromaStore
-from briefbot.tokens import count_llm_tokens
+from briefbot.text.tokens import count_llm_tokens
 from briefbot.verify import apply_policy, names, numbers, renumber_sources, verify_sentences
 
 BriefMode = Literal["auto", "extractive", "llm"]

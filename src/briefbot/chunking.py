@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from briefbot.embedders import Embedder
 from briefbot.models import Chunk
-from briefbot.sentences import Span, split_sentences
-from briefbot.tokens import count_llm_tokens_batch
+from briefbot.text.sentences import Span, split_sentences
+from briefbot.text.tokens import count_llm_tokens_batch
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from briefbot.errors import ConfigError, LLMError
 from briefbot.settings import Settings
-from briefbot.tokens import encoding
+from briefbot.text.tokens import encoding
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

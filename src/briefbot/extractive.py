@@ -22,8 +22,8 @@ import numpy as np
 from briefbot.answers import Answer, TextCallback
 from briefbot.citations import CitedSentence, Passage
 from briefbot.embedders import Embedder, Vectors
-from briefbot.places import gazetteer
-from briefbot.sentences import split_sentences
+from briefbot.text.places import gazetteer
+from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
 from briefbot.verify import (
     apply_policy,

@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from briefbot.citations import Citation, CitedSentence, CitedText
 from briefbot.models import Article
-from briefbot.sentences import split_sentences
+from briefbot.text.sentences import split_sentences
 
 _VERB = r"\b(?:ignore|disregard|forget|override|bypass)\b"
 _QUALIFIER = (

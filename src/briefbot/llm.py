@@ -21,7 +21,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from briefbot.citations import Usage
 from briefbot.errors import ConfigError, LLMError
 from briefbot.settings import Settings
-from briefbot.tokens import count_llm_tokens
+from briefbot.text.tokens import count_llm_tokens
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from briefbot.embedders import Embedder
 from briefbot.errors import LLMError
 from briefbot.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts_dir
-from briefbot.sentences import split_sentences
+from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
-from briefbot.tokens import count_llm_tokens, truncate_to_llm_tokens
+from briefbot.text.tokens import count_llm_tokens, truncate_to_llm_tokens
 from briefbot.verify import SupportJudge, apply_policy, renumber_sources, verify_sentences
 
 log = logging.getLogger(__name__)

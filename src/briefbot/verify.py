@@ -23,7 +23,7 @@ import numpy as np
 
 from briefbot.citations import Citation, CitedSentence, CitedText, Passage, SourceRef
 from briefbot.embedders import Embedder
-from briefbot.sentences import split_sentences
+from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
 
 LEXICAL_WEIGHT = 0.45

@@ -21,7 +21,7 @@ from briefbot.llm_engine import (
 )
 from briefbot.prompts import CANNOT_ANSWER_PHRASE
 from briefbot.settings import Settings
-from briefbot.tokens import count_llm_tokens
+from briefbot.text.tokens import count_llm_tokens
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage
 from tests.fakes import FakeChatModel, FakeEmbedder
 

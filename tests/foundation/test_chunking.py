@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from briefbot.chunking import chunk_article
 from briefbot.embedders import Embedder
-from briefbot.sentences import split_sentences
+from briefbot.text.sentences import split_sentences
 from tests.conftest import SEED_FILE
 from tests.fakes import FakeEmbedder
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from briefbot.sentences import paragraphs, split_sentences
+from briefbot.text.sentences import paragraphs, split_sentences
 
 
 def test_abbreviations_and_numbers_do_not_split_sentences() -> None:

@@ -231,7 +231,7 @@ def test_a_town_named_as_a_location_is_a_place_not_a_party(lexicon: Lexicon) -> 
 
 
 def test_gazetteer_facts() -> None:
-    from briefbot.places import gazetteer
+    from briefbot.text.places import gazetteer
 
     places = gazetteer()
     assert places.aliases("Moscow") == ["Moscow", "Russia"]

@@ -23,7 +23,7 @@ from briefbot.embedders import Embedder
 from briefbot.errors import BriefbotError, EmptyScopeError
 from briefbot.evals.stats import percentile
 from briefbot.models import Article, Chunk, article_id_for
-from briefbot.sentences import split_sentences
+from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")

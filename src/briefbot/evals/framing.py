@@ -26,7 +26,7 @@ from briefbot.framing.analyzer import SentenceAnalysis, analyze_text
 from briefbot.framing.compare import align
 from briefbot.framing.lexicons import Lexicon
 from briefbot.framing.tone import STRONG_SENTIMENT, analyzer
-from briefbot.sentences import Span
+from briefbot.text.sentences import Span
 
 BASELINE_WORD_COMPOUND = 0.5
 """A word is 'strongly opinionated' for the baseline when its own VADER compound reaches this."""

@@ -27,8 +27,8 @@ from briefbot.framing.report import (
 )
 from briefbot.framing.tone import compound, evaluative_cues, is_evaluative
 from briefbot.models import Article, Chunk
-from briefbot.places import gazetteer
-from briefbot.sentences import Span, split_sentences
+from briefbot.text.places import gazetteer
+from briefbot.text.sentences import Span, split_sentences
 
 MIN_CLAIM_WORDS = 4
 _WORD = re.compile(r"[\w'’-]+")

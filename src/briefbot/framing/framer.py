@@ -28,7 +28,7 @@ from briefbot.framing.report import (
     NeutralReading,
 )
 from briefbot.models import Article, Chunk
-from briefbot.sentences import split_sentences
+from briefbot.text.sentences import split_sentences
 
 if TYPE_CHECKING:
     from briefbot.facade import Briefbot

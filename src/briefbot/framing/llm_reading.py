@@ -19,7 +19,7 @@ from briefbot.llm_engine import format_passage, pack_passages, parse_answer
 from briefbot.models import Article, Chunk
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.settings import Settings
-from briefbot.tokens import count_llm_tokens
+from briefbot.text.tokens import count_llm_tokens
 from briefbot.verify import verify_sentences
 
 PLACEHOLDERS = frozenset({"outlet", "passages"})
