@@ -16,7 +16,7 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
     os.environ.pop(_name, None)
 
 from briefbot import Briefbot, Settings  # noqa: E402
-from briefbot.embedders import Embedder, MiniLMEmbedder, register_embedder  # noqa: E402
+from briefbot.backends.embedders import Embedder, MiniLMEmbedder, register_embedder  # noqa: E402
 from tests.fakes import FakeEmbedder  # noqa: E402
 from tests.local_servers import running_llama_server  # noqa: E402
 

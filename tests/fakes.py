@@ -11,9 +11,9 @@ from datetime import datetime
 import numpy as np
 
 from briefbot.citations import Usage
-from briefbot.embedders import Vectors
+from briefbot.backends.embedders import Vectors
 from briefbot.errors import LLMError
-from briefbot.llm import ChatMessage, ChatResult, TextCallback
+from briefbot.backends.llm import ChatMessage, ChatResult, TextCallback
 from briefbot.models import Article, article_id_for
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")

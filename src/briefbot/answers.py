@@ -15,7 +15,7 @@ from pydantic import Field
 
 from briefbot.citations import CitedText, Passage
 from briefbot.conversation import ExtractiveRewriter
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.models import Hit, SearchFilters
 from briefbot.settings import Settings

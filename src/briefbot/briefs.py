@@ -20,15 +20,15 @@ import numpy as np
 from pydantic import Field
 
 from briefbot.citations import CitedSentence, CitedText, Passage, Usage
-from briefbot.embedders import Embedder, Vectors
+from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
-from briefbot.llm import ChatMessage, ChatModel, create_chat_model
+from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.llm_engine import format_passage, is_question, parse_answer
 from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.text.sentences import Span, split_sentences
 from briefbot.settings import Settings
-from briefbot.store import ChromaStore
+from briefbot.backends.store import ChromaStore
 from briefbot.text.tokens import count_llm_tokens
 from briefbot.verify import apply_policy, names, numbers, renumber_sources, verify_sentences
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.models import Chunk
 from briefbot.text.sentences import Span, split_sentences
 from briefbot.text.tokens import count_llm_tokens_batch

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from briefbot.bm25 import fingerprint
+from briefbot.backends.lexical import fingerprint
 from briefbot.chunking import chunk_article
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import numpy as np
 
 from briefbot.answers import Answer, TextCallback
 from briefbot.citations import CitedSentence, Passage
-from briefbot.embedders import Embedder, Vectors
+from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.text.places import gazetteer
 from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings

@@ -15,12 +15,12 @@ import numpy as np
 
 from briefbot import dedup
 from briefbot.chunking import chunk_article
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.fetch import Fetcher
 from briefbot.loaders import load_source
 from briefbot.models import Article, Chunk, IngestReport, Outlet, Skipped
 from briefbot.settings import Settings
-from briefbot.store import ChromaStore
+from briefbot.backends.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from briefbot.answers import Answer, TextCallback
 from briefbot.citations import CitedSentence, Passage, Usage
 from briefbot.conversation import ExtractiveRewriter, History, needs_context
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.errors import LLMError
-from briefbot.llm import ChatMessage, ChatModel, create_chat_model
+from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts_dir
 from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefbot.errors import PromptError
-from briefbot.llm import ChatMessage
+from briefbot.backends.llm import ChatMessage
 from briefbot.settings import Settings
 
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"

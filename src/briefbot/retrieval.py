@@ -14,12 +14,12 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from briefbot.bm25 import BM25Index, tokenize
-from briefbot.embedders import Embedder, Vectors
+from briefbot.backends.lexical import BM25Index, tokenize
+from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.errors import ConfigError
 from briefbot.models import Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
-from briefbot.store import ChromaStore, article_from_record, chunk_where
+from briefbot.backends.store import ChromaStore, article_from_record, chunk_where
 from briefbot.verify import names, numbers
 
 

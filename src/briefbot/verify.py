@@ -22,7 +22,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 import numpy as np
 
 from briefbot.citations import Citation, CitedSentence, CitedText, Passage, SourceRef
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
 

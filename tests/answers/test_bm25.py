@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from briefbot import Briefbot, Settings, bm25
-from briefbot.bm25 import BM25Index, fingerprint, tokenize
+from briefbot import Briefbot, Settings
+from briefbot.backends import lexical as bm25
+from briefbot.backends.lexical import BM25Index, fingerprint, tokenize
 from briefbot.models import Article, SearchFilters
 from tests.fakes import FakeEmbedder, news_article
 

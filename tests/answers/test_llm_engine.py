@@ -9,7 +9,7 @@ from briefbot.answers import Answerer
 from briefbot.citations import Usage
 from briefbot.conversation import ExtractiveRewriter
 from briefbot.errors import LLMError
-from briefbot.llm import ChatResult
+from briefbot.backends.llm import ChatResult
 from briefbot.llm_engine import (
     LLMAnswerEngine,
     LLMQueryRewriter,

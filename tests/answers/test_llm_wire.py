@@ -9,7 +9,7 @@ import pytest
 from briefbot import Briefbot
 from briefbot.citations import Passage
 from briefbot.errors import ConfigError, LLMError
-from briefbot.llm import ChatMessage, OpenAIChatModel, create_chat_model, estimate_cost
+from briefbot.backends.llm import ChatMessage, OpenAIChatModel, create_chat_model, estimate_cost
 from briefbot.llm_engine import LLMAnswerEngine
 from briefbot.settings import Settings
 from tests.answers.conftest import TEST_API_KEY
@@ -85,7 +85,7 @@ def test_429_then_success_retries_after_a_backoff(
     delays: list[float] = []
     chat = model(llm_settings, delays)
 
-    with caplog.at_level(logging.WARNING, logger="briefbot.llm"):
+    with caplog.at_level(logging.WARNING, logger="briefbot.backends.llm"):
         result = chat.complete(QUESTION, max_tokens=5)
 
     assert result.text == "Yes [1]."

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from briefbot import Briefbot, Settings
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.errors import ConfigError
 from briefbot.models import Article, SearchFilters
 from briefbot.retrieval import (

@@ -33,7 +33,7 @@ def llm_bot(settings: Settings, fake_embedder: FakeEmbedder) -> Briefbot:
 
 
 def use_chat(monkeypatch: pytest.MonkeyPatch, chat: FakeChatModel) -> None:
-    monkeypatch.setattr("briefbot.llm.create_chat_model", lambda settings: chat)
+    monkeypatch.setattr("briefbot.backends.llm.create_chat_model", lambda settings: chat)
 
 
 def test_llm_readings_are_verified_and_cited(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from briefbot import Briefbot
-from briefbot.bm25 import fingerprint
+from briefbot.backends.lexical import fingerprint
 from briefbot.doctor import bm25_cache_fingerprint, diagnose, repair
 from tests.hardening.corpus import article_records, write_jsonl
 

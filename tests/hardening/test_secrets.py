@@ -17,7 +17,7 @@ import pytest
 
 from briefbot import Briefbot, Settings
 from briefbot.errors import LLMError
-from briefbot.llm import create_chat_model
+from briefbot.backends.llm import create_chat_model
 from tests.answers.stub_server import Reply, StubLLMServer
 from tests.fakes import FakeEmbedder
 from tests.hardening.servers import closing_server

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from briefbot import Briefbot, Settings
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from tests.conftest import ROOT, SEED_FILE
 from tests.ui import browser
 from tests.ui.conftest import hostile_article

@@ -107,7 +107,7 @@ def eval_brief(
     from rich.progress import BarColumn, Progress, TextColumn
 
     from briefbot.cli.common import errors_as_messages
-    from briefbot.embedders import create_embedder
+    from briefbot.backends.embedders import create_embedder
     from briefbot.evals.briefs import iter_failures, run, table
     from briefbot.settings import Settings
 

@@ -242,7 +242,7 @@ def framing_eval(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Loaded-term precision/recall (BASIL) and per-lean density (NeuS), beside a baseline."""
-    from briefbot.embedders import create_embedder
+    from briefbot.backends.embedders import create_embedder
     from briefbot.evals.framing import (
         evaluate_basil,
         evaluate_neus,

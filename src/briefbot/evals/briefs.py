@@ -19,7 +19,7 @@ from rouge_score import rouge_scorer
 
 from briefbot.briefs import Brief, Scope, article_passages, count_words, extractive_brief
 from briefbot.chunking import chunk_article
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.errors import BriefbotError, EmptyScopeError
 from briefbot.evals.stats import percentile
 from briefbot.models import Article, Chunk, article_id_for

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from briefbot.embedders import Embedder
+from briefbot.backends.embedders import Embedder
 from briefbot.errors import SourceError
 from briefbot.framing.analyzer import SentenceAnalysis, analyze_text
 from briefbot.framing.compare import align

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from briefbot.bm25 import tokenize
+from briefbot.backends.lexical import tokenize
 from briefbot.evals.datasets import RealTimeQA, RGBItem, load_realtimeqa, load_rgb, rgb_articles
 from briefbot.evals.stats import median, percentile
 from briefbot.facade import Briefbot

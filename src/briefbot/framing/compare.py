@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from briefbot.embedders import Vectors
+from briefbot.backends.embedders import Vectors
 from briefbot.framing.analyzer import Citer, SentenceAnalysis
 from briefbot.framing.chart import framing_chart
 from briefbot.framing.report import (

@@ -25,7 +25,7 @@ import Stemmer
 
 from briefbot.errors import StoreError
 from briefbot.models import SearchFilters
-from briefbot.store import ChromaStore
+from briefbot.backends.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

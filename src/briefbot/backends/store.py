@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
-from briefbot.embedders import Vectors
+from briefbot.backends.embedders import Vectors
 from briefbot.errors import EmbedderMismatchError, StoreError
 from briefbot.models import Article, Chunk, Outlet, SearchFilters
 from briefbot.settings import Settings
