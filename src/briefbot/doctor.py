@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from briefbot.backends.lexical import fingerprint
-from briefbot.chunking import chunk_article
+from briefbot.ingest.chunking import chunk_article
 
 if TYPE_CHECKING:
     from briefbot.facade import Briefbot

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from briefbot.backends.lexical import BM25Index
 from briefbot.backends.embedders import Embedder, create_embedder
 from briefbot.errors import NotFoundError
-from briefbot.ingest import Ingestor, Progress
+from briefbot.ingest.ingestor import Ingestor, Progress
 from briefbot.models import Article, Hit, IngestReport, SearchFilters
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefbot.chunking import chunk_article
+from briefbot.ingest.chunking import chunk_article
 from briefbot.backends.embedders import Embedder
 from briefbot.text.sentences import split_sentences
 from tests.conftest import SEED_FILE

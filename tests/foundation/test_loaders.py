@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from briefbot.fetch import Fetcher
-from briefbot.loaders import load_source
+from briefbot.ingest.fetch import Fetcher
+from briefbot.ingest.loaders import load_source
 from briefbot.models import Article, Skipped
 from briefbot.settings import Settings
 from tests.foundation.http_fixtures import LocalSite

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from briefbot import Briefbot, Settings
 from briefbot.errors import FetchError, UnsafeURLError
-from briefbot.fetch import Fetcher
+from briefbot.ingest.fetch import Fetcher
 from tests.fakes import FakeEmbedder
 from tests.hardening.servers import LocalServer, html, serve
 from tests.local_servers import free_port, running_http_proxy

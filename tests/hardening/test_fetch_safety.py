@@ -12,7 +12,7 @@ import pytest
 
 from briefbot import Briefbot, Settings
 from briefbot.errors import FetchError, UnsafeURLError
-from briefbot.fetch import Fetcher, check_url, host_is_allowlisted, parse_url
+from briefbot.ingest.fetch import Fetcher, check_url, host_is_allowlisted, parse_url
 from tests.fakes import FakeEmbedder
 from tests.hardening.servers import (
     PNG,

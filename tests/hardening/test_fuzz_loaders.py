@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from briefbot import Settings
 from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
 from briefbot.errors import UnsafeURLError
-from briefbot.fetch import FEED_TYPES, HTML_TYPES, Fetcher, Page, check_url, parse_url
-from briefbot.loaders import load_source
+from briefbot.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher, Page, check_url, parse_url
+from briefbot.ingest.loaders import load_source
 from briefbot.models import Article, Skipped, article_id_for
 from briefbot.render import render_markdown, render_text
 

@@ -14,7 +14,7 @@ from briefbot.cli import app
 from briefbot.cli import common as cli_common
 from briefbot.cli import library as cli_library
 from briefbot.injection import INJECTION_NOTE, find_instructions
-from briefbot.loaders import article_from_html
+from briefbot.ingest.loaders import article_from_html
 from briefbot.models import Article, article_id_for
 from briefbot.render import render_markdown, render_text
 from tests.answers.stub_server import Reply, StubLLMServer

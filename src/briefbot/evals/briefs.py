@@ -18,7 +18,7 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from briefbot.briefs import Brief, Scope, article_passages, count_words, extractive_brief
-from briefbot.chunking import chunk_article
+from briefbot.ingest.chunking import chunk_article
 from briefbot.backends.embedders import Embedder
 from briefbot.errors import BriefbotError, EmptyScopeError
 from briefbot.evals.stats import percentile

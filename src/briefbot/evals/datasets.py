@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field
 
 from briefbot.errors import SourceError
-from briefbot.loaders import make_article
+from briefbot.ingest.loaders import make_article
 from briefbot.models import Article
 
 

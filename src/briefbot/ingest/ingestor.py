@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from briefbot import dedup
-from briefbot.chunking import chunk_article
+from briefbot.ingest import dedup
+from briefbot.ingest.chunking import chunk_article
 from briefbot.backends.embedders import Embedder
-from briefbot.fetch import Fetcher
-from briefbot.loaders import load_source
+from briefbot.ingest.fetch import Fetcher
+from briefbot.ingest.loaders import load_source
 from briefbot.models import Article, Chunk, IngestReport, Outlet, Skipped
 from briefbot.settings import Settings
 from briefbot.backends.store import ChromaStore

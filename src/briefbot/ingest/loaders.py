@@ -19,7 +19,7 @@ from dateutil import parser as date_parser
 from pydantic import ValidationError
 
 from briefbot.errors import SourceError
-from briefbot.fetch import Fetcher, Page
+from briefbot.ingest.fetch import Fetcher, Page
 from briefbot.models import Article, Skipped, article_id_for
 
 LoadResult = Article | Skipped
