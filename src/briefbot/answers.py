@@ -19,7 +19,7 @@ from briefbot.backends.embedders import Embedder
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.models import Hit, SearchFilters
 from briefbot.settings import Settings
-from briefbot.verify import renumber_sources
+from briefbot.grounding.verify import renumber_sources
 
 if TYPE_CHECKING:
     from briefbot.conversation import History, QueryRewriter

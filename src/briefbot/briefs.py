@@ -30,7 +30,7 @@ from briefbot.text.sentences import Span, split_sentences
 from briefbot.settings import Settings
 from briefbot.backends.store import ChromaStore
 from briefbot.text.tokens import count_llm_tokens
-from briefbot.verify import apply_policy, names, numbers, renumber_sources, verify_sentences
+from briefbot.grounding.verify import apply_policy, names, numbers, renumber_sources, verify_sentences
 
 BriefMode = Literal["auto", "extractive", "llm"]
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from briefbot.verify import STOPWORDS, content_words, names
+from briefbot.grounding.verify import STOPWORDS, content_words, names
 
 if TYPE_CHECKING:
     from briefbot.answers import Answer

@@ -25,7 +25,7 @@ from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.text.places import gazetteer
 from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
-from briefbot.verify import (
+from briefbot.grounding.verify import (
     apply_policy,
     content_words,
     covered,

@@ -121,7 +121,7 @@ class Briefbot:
         on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """A cited, verified answer (or a refusal); ``history`` holds earlier turns."""
-        from briefbot.injection import flag_injections_from
+        from briefbot.grounding.injection import flag_injections_from
 
         answer = self.answerer.ask(question, history, filters, on_text)
         return flag_injections_from(answer, self.store)
@@ -140,7 +140,7 @@ class Briefbot:
     ) -> Brief:
         """One cited paragraph over articles, a story or a topic (see ``briefs.py``)."""
         from briefbot.briefs import Briefer
-        from briefbot.injection import flag_injections_from
+        from briefbot.grounding.injection import flag_injections_from
 
         brief = Briefer(self.store, self.embedder, self.settings, self.search).brief(
             article_ids, query, since, until, outlets, max_words, mode

@@ -24,7 +24,7 @@ from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts
 from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
 from briefbot.text.tokens import count_llm_tokens, truncate_to_llm_tokens
-from briefbot.verify import SupportJudge, apply_policy, renumber_sources, verify_sentences
+from briefbot.grounding.verify import SupportJudge, apply_policy, renumber_sources, verify_sentences
 
 log = logging.getLogger(__name__)
 

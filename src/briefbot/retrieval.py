@@ -20,7 +20,7 @@ from briefbot.errors import ConfigError
 from briefbot.models import Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
 from briefbot.backends.store import ChromaStore, article_from_record, chunk_where
-from briefbot.verify import names, numbers
+from briefbot.grounding.verify import names, numbers
 
 
 class Retrieval(BaseModel):

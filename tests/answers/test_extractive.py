@@ -14,7 +14,7 @@ from briefbot.extractive import (
     focus_words,
 )
 from briefbot.settings import Settings
-from briefbot.verify import verify_sentences
+from briefbot.grounding.verify import verify_sentences
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage
 from tests.fakes import FakeEmbedder
 

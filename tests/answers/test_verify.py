@@ -7,7 +7,7 @@ import pytest
 from briefbot import Briefbot
 from briefbot.citations import CitedSentence, CitedText
 from briefbot.settings import Settings
-from briefbot.verify import (
+from briefbot.grounding.verify import (
     NO_SUPPORT_REASON,
     Facts,
     apply_policy,

@@ -13,7 +13,7 @@ from briefbot import Briefbot, Settings
 from briefbot.cli import app
 from briefbot.cli import common as cli_common
 from briefbot.cli import library as cli_library
-from briefbot.injection import INJECTION_NOTE, find_instructions
+from briefbot.grounding.injection import INJECTION_NOTE, find_instructions
 from briefbot.ingest.loaders import article_from_html
 from briefbot.models import Article, article_id_for
 from briefbot.render import render_markdown, render_text

@@ -20,7 +20,7 @@ from briefbot.models import Article, Chunk
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.settings import Settings
 from briefbot.text.tokens import count_llm_tokens
-from briefbot.verify import verify_sentences
+from briefbot.grounding.verify import verify_sentences
 
 PLACEHOLDERS = frozenset({"outlet", "passages"})
 PROMPTS = ("framing_neutral", "framing_critical")
