@@ -23,7 +23,7 @@ from briefbot.citations import CitedSentence, CitedText, Passage, Usage
 from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
 from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
-from briefbot.llm_engine import format_passage, is_question, parse_answer
+from briefbot.answers.llm import format_passage, is_question, parse_answer
 from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.text.sentences import Span, split_sentences

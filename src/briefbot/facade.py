@@ -19,7 +19,7 @@ from briefbot.settings import Settings
 from briefbot.backends.store import ChromaStore
 
 if TYPE_CHECKING:
-    from briefbot.answers import Answer, Answerer
+    from briefbot.answers.ask import Answer, Answerer
     from briefbot.briefs import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
@@ -109,7 +109,7 @@ class Briefbot:
     @cached_property
     def answerer(self) -> Answerer:
         """The ``ask`` flow (built once: it holds the LLM client when one is configured)."""
-        from briefbot.answers import Answerer
+        from briefbot.answers.ask import Answerer
 
         return Answerer(self.retrieve, self.embedder, self.settings)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from briefbot import Briefbot
-from briefbot.answers import Answer, Answerer, TextCallback
+from briefbot.answers.ask import Answer, Answerer, TextCallback
 from briefbot.citations import CitedSentence, Passage
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.models import Chunk, Hit, SearchFilters
@@ -123,10 +123,10 @@ def test_other_errors_are_not_swallowed(settings: Settings) -> None:
 def test_llm_engine_is_used_when_configured(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import briefbot.llm_engine
+    import briefbot.answers.llm
 
     engine = ScriptedEngine()
-    monkeypatch.setattr(briefbot.llm_engine, "create_llm_engine", lambda s, e: engine)
+    monkeypatch.setattr(briefbot.answers.llm, "create_llm_engine", lambda s, e: engine)
     configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9"})
     answer = answerer(configured, ScriptedRetrieve(HITS)).ask(QUESTION)
     assert engine.calls and answer.mode == "llm"

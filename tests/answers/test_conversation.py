@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from briefbot import Briefbot
-from briefbot.answers import Answer, Answerer
-from briefbot.conversation import ExtractiveRewriter, History, needs_context
+from briefbot.answers.ask import Answer, Answerer
+from briefbot.answers.followups import ExtractiveRewriter, History, needs_context
 from briefbot.errors import LLMError
 from briefbot.settings import Settings
 from tests.answers.test_ask import HITS, ScriptedRetrieve
@@ -106,10 +106,10 @@ def test_llm_rewrite_failure_falls_back_offline_with_a_notice(settings: Settings
 def test_llm_rewriter_is_used_when_configured(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import briefbot.llm_engine
+    import briefbot.answers.llm
 
     rewriter = Recording()
-    monkeypatch.setattr(briefbot.llm_engine, "create_llm_rewriter", lambda s: rewriter)
+    monkeypatch.setattr(briefbot.answers.llm, "create_llm_rewriter", lambda s: rewriter)
     configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9"})
     answerer = Answerer(ScriptedRetrieve(HITS), FakeEmbedder(), configured)  # type: ignore[arg-type]
     assert answerer.rewriter is rewriter

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from briefbot.answers import Answer
+from briefbot.answers.ask import Answer
 from briefbot.citations import Passage
-from briefbot.extractive import (
+from briefbot.answers.extractive import (
     NOTHING_QUOTABLE,
     ExtractiveEngine,
     answer_type,
@@ -190,7 +190,7 @@ def test_one_source_gives_one_sentence_when_asked_for_one(terse: ExtractiveEngin
 
 
 def test_place_answers_come_from_the_gazetteer() -> None:
-    from briefbot.extractive import typed_values
+    from briefbot.answers.extractive import typed_values
 
     question = "Huge crowds lined the streets of which country to pay tribute to Pelé?"
     sentence = "SANTOS, Brazil (AP) — Brazil said a final farewell to Pelé on Tuesday."

@@ -13,9 +13,9 @@ import pytest
 from pydantic import SecretStr
 
 from briefbot import Briefbot
-from briefbot.answers import Answerer
+from briefbot.answers.ask import Answerer
 from briefbot.backends.llm import ChatMessage, ChatModel, ChatResult, TextCallback, create_chat_model
-from briefbot.llm_engine import LLMAnswerEngine
+from briefbot.answers.llm import LLMAnswerEngine
 from briefbot.settings import Settings
 from tests.local_servers import LLAMA_N_CTX
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from briefbot import Briefbot
-from briefbot.answers import Answerer
+from briefbot.answers.ask import Answerer
 from briefbot.citations import Usage
-from briefbot.conversation import ExtractiveRewriter
+from briefbot.answers.followups import ExtractiveRewriter
 from briefbot.errors import LLMError
 from briefbot.backends.llm import ChatResult
-from briefbot.llm_engine import (
+from briefbot.answers.llm import (
     LLMAnswerEngine,
     LLMQueryRewriter,
     LLMSupportJudge,

@@ -15,7 +15,7 @@ from briefbot.briefs import article_passages
 from briefbot.citations import Citation, CitedSentence, Passage, Usage
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatModel
-from briefbot.llm_engine import format_passage, pack_passages, parse_answer
+from briefbot.answers.llm import format_passage, pack_passages, parse_answer
 from briefbot.models import Article, Chunk
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.settings import Settings

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import Field
 
 from briefbot.citations import CitedText, Passage
-from briefbot.conversation import ExtractiveRewriter
+from briefbot.answers.followups import ExtractiveRewriter
 from briefbot.backends.embedders import Embedder
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.models import Hit, SearchFilters
@@ -22,7 +22,7 @@ from briefbot.settings import Settings
 from briefbot.grounding.verify import renumber_sources
 
 if TYPE_CHECKING:
-    from briefbot.conversation import History, QueryRewriter
+    from briefbot.answers.followups import History, QueryRewriter
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class Answerer:
         engine: AnswerEngine | None = None,
         rewriter: QueryRewriter | None = None,
     ) -> None:
-        from briefbot.extractive import ExtractiveEngine
+        from briefbot.answers.extractive import ExtractiveEngine
 
         self.retrieve = retrieve
         self.embedder = embedder
@@ -148,7 +148,7 @@ class Answerer:
         """The engine asked first: the one given, else the LLM if configured, else extractive."""
         if self._engine is None:
             if self.settings.llm_configured:
-                from briefbot.llm_engine import create_llm_engine
+                from briefbot.answers.llm import create_llm_engine
 
                 self._engine = create_llm_engine(self.settings, self.embedder)
             else:
@@ -160,7 +160,7 @@ class Answerer:
         """Follow-up rewriting: the one given, else the LLM's if configured, else offline."""
         if self._rewriter is None:
             if self.settings.llm_configured:
-                from briefbot.llm_engine import create_llm_rewriter
+                from briefbot.answers.llm import create_llm_rewriter
 
                 self._rewriter = create_llm_rewriter(self.settings)
             else:

@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from briefbot.answers import Answer, TextCallback
+from briefbot.answers.ask import Answer, TextCallback
 from briefbot.citations import CitedSentence, Passage, Usage
-from briefbot.conversation import ExtractiveRewriter, History, needs_context
+from briefbot.answers.followups import ExtractiveRewriter, History, needs_context
 from briefbot.backends.embedders import Embedder
 from briefbot.errors import LLMError
 from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model

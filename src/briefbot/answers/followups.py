@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from briefbot.grounding.verify import STOPWORDS, content_words, names
 
 if TYPE_CHECKING:
-    from briefbot.answers import Answer
+    from briefbot.answers.ask import Answer
 
 History = Sequence["Answer"]
 """Earlier turns of a conversation, oldest first."""
