@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import SHARED_DATA, machine, stamp, write_section
 
 from briefbot import Settings
-from briefbot.embedders import MiniLMEmbedder
+from briefbot.backends.embedders import MiniLMEmbedder
 from briefbot.evals.briefs import iter_failures, run, table
 
 

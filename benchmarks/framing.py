@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import SHARED_DATA, machine, stamp, write_section
 
-from briefbot.embedders import create_embedder
+from briefbot.backends.embedders import create_embedder
 from briefbot.evals.framing import (
     evaluate_basil,
     evaluate_neus,

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import SHARED_DATA, machine, stamp, write_section
 
 from briefbot import Briefbot, Settings
-from briefbot.embedders import Embedder, create_embedder
+from briefbot.backends.embedders import Embedder, create_embedder
 from briefbot.evals.datasets import load_realtimeqa
 from briefbot.evals.stats import median, percentile
 
