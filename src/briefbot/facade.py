@@ -20,7 +20,7 @@ from briefbot.backends.store import ChromaStore
 
 if TYPE_CHECKING:
     from briefbot.answers.ask import Answer, Answerer
-    from briefbot.briefs import Brief, BriefMode
+    from briefbot.briefs.briefer import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
 
@@ -139,7 +139,7 @@ class Briefbot:
         mode: BriefMode = "auto",
     ) -> Brief:
         """One cited paragraph over articles, a story or a topic (see ``briefs.py``)."""
-        from briefbot.briefs import Briefer
+        from briefbot.briefs.briefer import Briefer
         from briefbot.grounding.injection import flag_injections_from
 
         brief = Briefer(self.store, self.embedder, self.settings, self.search).brief(

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from briefbot import Briefbot
-from briefbot.briefs import (
+from briefbot.briefs.briefer import (
     Brief,
     Briefer,
     Candidate,

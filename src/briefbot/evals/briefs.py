@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from briefbot.briefs import Brief, Scope, article_passages, count_words, extractive_brief
+from briefbot.briefs.briefer import Brief, Scope, article_passages, count_words, extractive_brief
 from briefbot.ingest.chunking import chunk_article
 from briefbot.backends.embedders import Embedder
 from briefbot.errors import BriefbotError, EmptyScopeError

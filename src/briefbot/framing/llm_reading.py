@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from briefbot.briefs import article_passages
+from briefbot.briefs.briefer import article_passages
 from briefbot.citations import Citation, CitedSentence, Passage, Usage
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatModel
