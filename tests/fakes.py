@@ -10,10 +10,10 @@ from datetime import datetime
 
 import numpy as np
 
-from briefbot.citations import Usage
 from briefbot.backends.embedders import Vectors
-from briefbot.errors import LLMError
 from briefbot.backends.llm import ChatMessage, ChatResult, TextCallback
+from briefbot.citations import Usage
+from briefbot.errors import LLMError
 from briefbot.models import Article, article_id_for
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")

@@ -9,14 +9,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from briefbot.backends.lexical import BM25Index
 from briefbot.backends.embedders import Embedder, create_embedder
+from briefbot.backends.lexical import BM25Index
+from briefbot.backends.store import ChromaStore
 from briefbot.errors import NotFoundError
 from briefbot.ingest.ingestor import Ingestor, Progress
 from briefbot.models import Article, Hit, IngestReport, SearchFilters
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings
-from briefbot.backends.store import ChromaStore
 
 if TYPE_CHECKING:
     from briefbot.answers.ask import Answer, Answerer

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefbot.errors import PromptError
 from briefbot.backends.llm import ChatMessage
+from briefbot.errors import PromptError
 from briefbot.settings import Settings
 
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"

@@ -14,13 +14,13 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from briefbot.backends.lexical import BM25Index, tokenize
 from briefbot.backends.embedders import Embedder, Vectors
+from briefbot.backends.lexical import BM25Index, tokenize
+from briefbot.backends.store import ChromaStore, article_from_record, chunk_where
 from briefbot.errors import ConfigError
 from briefbot.models import Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
-from briefbot.backends.store import ChromaStore, article_from_record, chunk_where
-from briefbot.grounding.verify import names, numbers
+from briefbot.text.facts import names, numbers
 
 
 class Retrieval(BaseModel):

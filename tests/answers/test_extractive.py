@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from briefbot.answers.ask import Answer
-from briefbot.citations import Passage
 from briefbot.answers.extractive import (
     NOTHING_QUOTABLE,
     ExtractiveEngine,
@@ -13,8 +12,10 @@ from briefbot.answers.extractive import (
     calendar_dates,
     focus_words,
 )
-from briefbot.settings import Settings
+from briefbot.citations import Passage
 from briefbot.grounding.verify import verify_sentences
+from briefbot.settings import Settings
+from briefbot.text.words import stem
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage
 from tests.fakes import FakeEmbedder
 
@@ -59,7 +60,7 @@ def test_answer_type_from_wording(question: str, kind: str) -> None:
 
 
 def test_focus_is_the_counted_thing() -> None:
-    assert focus_words("How many deminers is North Korea sending?") == ["deminer"]
+    assert focus_words("How many deminers is North Korea sending?") == [stem("deminers")]
     assert focus_words("Who is sending deminers?") == []
 
 

@@ -14,8 +14,14 @@ from pydantic import SecretStr
 
 from briefbot import Briefbot
 from briefbot.answers.ask import Answerer
-from briefbot.backends.llm import ChatMessage, ChatModel, ChatResult, TextCallback, create_chat_model
 from briefbot.answers.llm import LLMAnswerEngine
+from briefbot.backends.llm import (
+    ChatMessage,
+    ChatModel,
+    ChatResult,
+    TextCallback,
+    create_chat_model,
+)
 from briefbot.settings import Settings
 from tests.local_servers import LLAMA_N_CTX
 

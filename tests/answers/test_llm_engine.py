@@ -6,10 +6,7 @@ import pytest
 
 from briefbot import Briefbot
 from briefbot.answers.ask import Answerer
-from briefbot.citations import Usage
 from briefbot.answers.followups import ExtractiveRewriter
-from briefbot.errors import LLMError
-from briefbot.backends.llm import ChatResult
 from briefbot.answers.llm import (
     LLMAnswerEngine,
     LLMQueryRewriter,
@@ -19,6 +16,9 @@ from briefbot.answers.llm import (
     pack_passages,
     parse_answer,
 )
+from briefbot.backends.llm import ChatResult
+from briefbot.citations import Usage
+from briefbot.errors import LLMError
 from briefbot.prompts import CANNOT_ANSWER_PHRASE
 from briefbot.settings import Settings
 from briefbot.text.tokens import count_llm_tokens

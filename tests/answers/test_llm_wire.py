@@ -7,10 +7,10 @@ import logging
 import pytest
 
 from briefbot import Briefbot
+from briefbot.answers.llm import LLMAnswerEngine
+from briefbot.backends.llm import ChatMessage, OpenAIChatModel, create_chat_model, estimate_cost
 from briefbot.citations import Passage
 from briefbot.errors import ConfigError, LLMError
-from briefbot.backends.llm import ChatMessage, OpenAIChatModel, create_chat_model, estimate_cost
-from briefbot.answers.llm import LLMAnswerEngine
 from briefbot.settings import Settings
 from tests.answers.conftest import TEST_API_KEY
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from briefbot.errors import PromptError
 from briefbot.answers.llm import LLMAnswerEngine, create_llm_engine
+from briefbot.errors import PromptError
 from briefbot.prompts import (
     CANNOT_ANSWER_PHRASE,
     DECLARED,

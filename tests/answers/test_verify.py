@@ -6,16 +6,14 @@ import pytest
 
 from briefbot import Briefbot
 from briefbot.citations import CitedSentence, CitedText
-from briefbot.settings import Settings
 from briefbot.grounding.verify import (
     NO_SUPPORT_REASON,
-    Facts,
     apply_policy,
-    names,
-    numbers,
     renumber_sources,
     verify_sentences,
 )
+from briefbot.settings import Settings
+from briefbot.text.facts import Facts, names, numbers
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage, sentence
 from tests.fakes import FakeEmbedder
 

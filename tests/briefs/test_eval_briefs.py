@@ -77,7 +77,9 @@ def test_run_scores_brief_and_lead3_in_the_same_run(data: Path, settings: Settin
 
 
 def test_eval_brief_command(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("briefbot.backends.embedders.create_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(
+        "briefbot.backends.embedders.create_embedder", lambda settings: FakeEmbedder()
+    )
     result = CliRunner().invoke(
         app, ["eval", "brief", "--data", str(data), "--limit", "1", "--set", "neus"]
     )

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefbot.ingest.chunking import chunk_article
 from briefbot.backends.embedders import Embedder
+from briefbot.ingest.chunking import chunk_article
 from briefbot.text.sentences import split_sentences
 from tests.conftest import SEED_FILE
 from tests.fakes import FakeEmbedder

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from briefbot import Briefbot, Settings
+from briefbot.backends.embedders import Embedder
 from briefbot.backends.lexical import fingerprint
 from briefbot.doctor import bm25_cache_fingerprint
-from briefbot.backends.embedders import Embedder
 from tests.hardening.corpus import article_records, write_jsonl
 
 pytestmark = pytest.mark.real_model

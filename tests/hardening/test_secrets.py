@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from briefbot import Briefbot, Settings
-from briefbot.errors import LLMError
 from briefbot.backends.llm import create_chat_model
+from briefbot.errors import LLMError
 from tests.answers.stub_server import Reply, StubLLMServer
 from tests.fakes import FakeEmbedder
 from tests.hardening.servers import closing_server

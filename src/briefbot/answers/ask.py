@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import Field
 
-from briefbot.citations import CitedText, Passage
 from briefbot.answers.followups import ExtractiveRewriter
 from briefbot.backends.embedders import Embedder
+from briefbot.citations import CitedText, Passage
 from briefbot.errors import BriefbotError, LLMError
+from briefbot.grounding.verify import renumber_sources
 from briefbot.models import Hit, SearchFilters
 from briefbot.settings import Settings
-from briefbot.grounding.verify import renumber_sources
 
 if TYPE_CHECKING:
     from briefbot.answers.followups import History, QueryRewriter

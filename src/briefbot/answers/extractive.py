@@ -20,21 +20,14 @@ from typing import Literal
 import numpy as np
 
 from briefbot.answers.ask import Answer, TextCallback
-from briefbot.citations import CitedSentence, Passage
 from briefbot.backends.embedders import Embedder, Vectors
+from briefbot.citations import CitedSentence, Passage
+from briefbot.grounding.verify import apply_policy, renumber_sources, verify_sentences
+from briefbot.settings import Settings
+from briefbot.text.facts import names, numbers
 from briefbot.text.places import gazetteer
 from briefbot.text.sentences import split_sentences
-from briefbot.settings import Settings
-from briefbot.grounding.verify import (
-    apply_policy,
-    content_words,
-    covered,
-    names,
-    normalise,
-    numbers,
-    renumber_sources,
-    verify_sentences,
-)
+from briefbot.text.words import content_words, covered, normalise
 
 AnswerType = Literal["number", "date", "person", "place", "any"]
 

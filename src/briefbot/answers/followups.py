@@ -12,7 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from briefbot.grounding.verify import STOPWORDS, content_words, names
+from briefbot.text.facts import names
+from briefbot.text.words import STOPWORDS, content_words
 
 if TYPE_CHECKING:
     from briefbot.answers.ask import Answer

@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from briefbot.answers.ask import Answer, TextCallback
-from briefbot.citations import CitedSentence, Passage, Usage
 from briefbot.answers.followups import ExtractiveRewriter, History, needs_context
 from briefbot.backends.embedders import Embedder
-from briefbot.errors import LLMError
 from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
-from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts_dir
-from briefbot.text.sentences import split_sentences
-from briefbot.settings import Settings
-from briefbot.text.tokens import count_llm_tokens, truncate_to_llm_tokens
+from briefbot.citations import CitedSentence, Passage, Usage
+from briefbot.errors import LLMError
 from briefbot.grounding.verify import SupportJudge, apply_policy, renumber_sources, verify_sentences
+from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts_dir
+from briefbot.settings import Settings
+from briefbot.text.sentences import split_sentences
+from briefbot.text.tokens import count_llm_tokens, truncate_to_llm_tokens
 
 log = logging.getLogger(__name__)
 

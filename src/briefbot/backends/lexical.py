@@ -21,16 +21,16 @@ from typing import Any
 import bm25s
 import numpy as np
 import numpy.typing as npt
-import Stemmer
 
+from briefbot.backends.store import ChromaStore
 from briefbot.errors import StoreError
 from briefbot.models import SearchFilters
-from briefbot.backends.store import ChromaStore
+from briefbot.text.words import STEMMER
 
 log = logging.getLogger(__name__)
 
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
-_STEMMER = Stemmer.Stemmer("english")
+_STEMMER = STEMMER
 _FORMAT = 2
 _PAGE = 1000
 RECHECK_S = 5.0

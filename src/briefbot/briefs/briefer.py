@@ -19,18 +19,19 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from briefbot.citations import CitedSentence, CitedText, Passage, Usage
-from briefbot.backends.embedders import Embedder, Vectors
-from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
-from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.answers.llm import format_passage, is_question, parse_answer
+from briefbot.backends.embedders import Embedder, Vectors
+from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
+from briefbot.backends.store import ChromaStore
+from briefbot.citations import CitedSentence, CitedText, Passage, Usage
+from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
+from briefbot.grounding.verify import apply_policy, renumber_sources, verify_sentences
 from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
-from briefbot.text.sentences import Span, split_sentences
 from briefbot.settings import Settings
-from briefbot.backends.store import ChromaStore
+from briefbot.text.facts import names, numbers
+from briefbot.text.sentences import Span, split_sentences
 from briefbot.text.tokens import count_llm_tokens
-from briefbot.grounding.verify import apply_policy, names, numbers, renumber_sources, verify_sentences
 
 BriefMode = Literal["auto", "extractive", "llm"]
 

@@ -106,8 +106,8 @@ def eval_brief(
     """ROUGE-1/2/L of extractive briefs next to LEAD-3 (NeuS, FRANK), support, time per brief."""
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from briefbot.cli.common import errors_as_messages
     from briefbot.backends.embedders import create_embedder
+    from briefbot.cli.common import errors_as_messages
     from briefbot.evals.briefs import iter_failures, run, table
     from briefbot.settings import Settings
 

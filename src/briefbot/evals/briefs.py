@@ -17,14 +17,14 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from briefbot.briefs.briefer import Brief, Scope, article_passages, count_words, extractive_brief
-from briefbot.ingest.chunking import chunk_article
 from briefbot.backends.embedders import Embedder
+from briefbot.briefs.briefer import Brief, Scope, article_passages, count_words, extractive_brief
 from briefbot.errors import BriefbotError, EmptyScopeError
 from briefbot.evals.stats import percentile
+from briefbot.ingest.chunking import chunk_article
 from briefbot.models import Article, Chunk, article_id_for
-from briefbot.text.sentences import split_sentences
 from briefbot.settings import Settings
+from briefbot.text.sentences import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 _NEUS_FIELD = re.compile(r"TITLE=>\s*(?P<title>.*?)\s*ARTICLE=>\s*(?P<body>.*)", re.DOTALL)

@@ -191,8 +191,8 @@ class Framer:
 
     def _llm(self, report: FramingReport, articles: Sequence[Article], sources: _Sources) -> None:
         """Add the model's verified readings beside the analyzer's (see ``llm_reading.py``)."""
-        from briefbot.framing.llm_reading import LLMReader
         from briefbot.backends.llm import create_chat_model
+        from briefbot.framing.llm_reading import LLMReader
 
         reader = LLMReader(create_chat_model(self.settings), self.bot.embedder, self.settings)
         report.mode = "llm"

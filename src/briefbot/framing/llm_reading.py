@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from briefbot.briefs.briefer import article_passages
-from briefbot.citations import Citation, CitedSentence, Passage, Usage
+from briefbot.answers.llm import format_passage, pack_passages, parse_answer
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatModel
-from briefbot.answers.llm import format_passage, pack_passages, parse_answer
+from briefbot.briefs.briefer import article_passages
+from briefbot.citations import Citation, CitedSentence, Passage, Usage
+from briefbot.grounding.verify import verify_sentences
 from briefbot.models import Article, Chunk
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.settings import Settings
 from briefbot.text.tokens import count_llm_tokens
-from briefbot.grounding.verify import verify_sentences
 
 PLACEHOLDERS = frozenset({"outlet", "passages"})
 PROMPTS = ("framing_neutral", "framing_critical")

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from briefbot.backends.embedders import Embedder
+from briefbot.backends.store import ChromaStore
 from briefbot.ingest import dedup
 from briefbot.ingest.chunking import chunk_article
-from briefbot.backends.embedders import Embedder
 from briefbot.ingest.fetch import Fetcher
 from briefbot.ingest.loaders import load_source
 from briefbot.models import Article, Chunk, IngestReport, Outlet, Skipped
 from briefbot.settings import Settings
-from briefbot.backends.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,109 @@
+"""Words as the checks compare them: one stopword list, stems, content words.
+
+``STOPWORDS`` extends bm25s's English list with the function and reporting words of news
+copy ("said", "according", "reportedly"), so that a claim's content is what it reports, not
+who reported it. Stems are PyStemmer's Snowball English, as in the lexical index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+_STOPWORD_TEXT = """a about above after again against all also am an and any are as at be
+    because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves according said says say reportedly also however meanwhile still yet
+    per via amid among upon within without across around another many much may might must
+    shall us its it's one's there's that's what's who's let's including since though although
+    whether either neither every"""
+STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_STOPWORD_TEXT.split())
+
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d+(?:[.,]\d+)*")
+
+SCALES = {
+    "thousand": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "mn": 1e6,
+    "bn": 1e9,
+    "m": 1e6,
+    "k": 1e3,
+}
+
+
+def number_value(digits: str, scale: str | None) -> str | None:
+    """The canonical value of "5,000" or "5" with scale "thousand" ("5000"); None for "1,2"."""
+    groups = digits.split(",")
+    if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "." not in "".join(groups[:-1]):
+        digits = "".join(groups)
+    elif len(groups) > 1:
+        return None  # "1,2" is a list, not a number
+    try:
+        value = float(digits)
+    except ValueError:
+        return None
+    if scale:
+        value *= SCALES[scale.lower()]
+    return f"{int(value)}" if value == int(value) else f"{value:g}"
+
+
+STEMMER = Stemmer.Stemmer("english")
+"""Snowball English, shared with the lexical index so both agree on what a word is."""
+
+
+def normalise(text: str) -> str:
+    """NFKC, curly quotes and dashes made plain, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = text.replace("–", "-").replace("—", "-")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def strip_possessive(word: str) -> str:
+    word = word.replace("’", "'")
+    return word[:-2] if word.lower().endswith("'s") else word.rstrip("'")
+
+
+def stem(word: str) -> str:
+    """The Snowball stem of a word, lower-cased, possessive removed."""
+    return str(STEMMER.stemWord(strip_possessive(word.lower())))
+
+
+def content_words(text: str) -> list[str]:
+    """Stems of the words that carry content (no stopwords), numbers canonicalised."""
+    words: list[str] = []
+    for match in _WORD.finditer(normalise(text)):
+        token = match.group(0)
+        if token[0].isdigit():
+            value = number_value(token, None)
+            if value is not None:
+                words.append(value)
+            continue
+        lowered = strip_possessive(token.lower())
+        if lowered in STOPWORDS or len(lowered) < 2:
+            continue
+        words.extend(stem(part) for part in lowered.split("-") if part)
+    return words
+
+
+def _word_match(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 4 and long.startswith(short)
+
+
+def covered(word: str, vocabulary: set[str]) -> bool:
+    """Whether a stemmed word (or a word it prefixes, e.g. 'demin' of 'deminer') is there."""
+    return word in vocabulary or any(_word_match(word, other) for other in vocabulary)
