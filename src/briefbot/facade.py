@@ -111,7 +111,7 @@ class Briefbot:
         """The ``ask`` flow (built once: it holds the LLM client when one is configured)."""
         from briefbot.answers.ask import Answerer
 
-        return Answerer(self.retrieve, self.embedder, self.settings)
+        return Answerer(self.retrieve, self.embedder, self.settings, articles=self.store)
 
     def ask(
         self,
@@ -121,10 +121,7 @@ class Briefbot:
         on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """A cited, verified answer (or a refusal); ``history`` holds earlier turns."""
-        from briefbot.grounding.injection import flag_injections_from
-
-        answer = self.answerer.ask(question, history, filters, on_text)
-        return flag_injections_from(answer, self.store)
+        return self.answerer.ask(question, history, filters, on_text)
 
     # --- briefs ------------------------------------------------------------------------
 
@@ -140,12 +137,10 @@ class Briefbot:
     ) -> Brief:
         """One cited paragraph over articles, a story or a topic (see ``briefs.py``)."""
         from briefbot.briefs.briefer import Briefer
-        from briefbot.grounding.injection import flag_injections_from
 
-        brief = Briefer(self.store, self.embedder, self.settings, self.search).brief(
+        return Briefer(self.store, self.embedder, self.settings, self.search).brief(
             article_ids, query, since, until, outlets, max_words, mode
         )
-        return flag_injections_from(brief, self.store)
 
     # --- framing -----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from briefbot import Briefbot
 from briefbot.answers.ask import Answer, Answerer, TextCallback
 from briefbot.citations import CitedSentence, Passage
 from briefbot.errors import BriefbotError, LLMError
+from briefbot.grounding.finalize import finalize
 from briefbot.models import Chunk, Hit, SearchFilters
 from briefbot.retrieval import Retrieval
 from briefbot.settings import Settings
@@ -66,7 +67,7 @@ class ScriptedEngine:
         if self.error:
             raise self.error
         cited = passages[1]  # the second passage only
-        return Answer(
+        draft = Answer(
             question=question,
             mode=self.name,
             sentences=[
@@ -76,6 +77,7 @@ class ScriptedEngine:
             ],
             sources=[p.source_ref() for p in passages],
         )
+        return finalize(draft, passages, Settings())  # engines hand back finalized answers
 
 
 HITS = [hit("weather", WEATHER), hit("engineers", ENGINEERS), hit("deminers", DEMINERS)]
@@ -126,7 +128,7 @@ def test_llm_engine_is_used_when_configured(
     import briefbot.answers.llm
 
     engine = ScriptedEngine()
-    monkeypatch.setattr(briefbot.answers.llm, "create_llm_engine", lambda s, e: engine)
+    monkeypatch.setattr(briefbot.answers.llm, "create_llm_engine", lambda s, e, a=None: engine)
     configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9"})
     answer = answerer(configured, ScriptedRetrieve(HITS)).ask(QUESTION)
     assert engine.calls and answer.mode == "llm"

@@ -6,12 +6,8 @@ import pytest
 
 from briefbot import Briefbot
 from briefbot.citations import CitedSentence, CitedText
-from briefbot.grounding.verify import (
-    NO_SUPPORT_REASON,
-    apply_policy,
-    renumber_sources,
-    verify_sentences,
-)
+from briefbot.grounding.finalize import NO_SUPPORT_REASON, apply_policy, renumber_sources
+from briefbot.grounding.verify import verify_sentences
 from briefbot.settings import Settings
 from briefbot.text.facts import Facts, names, numbers
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage, sentence

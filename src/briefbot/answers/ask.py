@@ -17,7 +17,7 @@ from briefbot.answers.followups import ExtractiveRewriter
 from briefbot.backends.embedders import Embedder
 from briefbot.citations import CitedText, Passage
 from briefbot.errors import BriefbotError, LLMError
-from briefbot.grounding.verify import renumber_sources
+from briefbot.grounding.injection import ArticleSource
 from briefbot.models import Hit, SearchFilters
 from briefbot.settings import Settings
 
@@ -40,7 +40,7 @@ class Answer(CitedText):
 
 
 class AnswerEngine(Protocol):
-    """Produces a verified ``Answer`` from numbered passages."""
+    """Produces a finalized ``Answer`` (``grounding.finalize``) from numbered passages."""
 
     name: str  # "extractive" or "llm"
 
@@ -133,15 +133,17 @@ class Answerer:
         *,
         engine: AnswerEngine | None = None,
         rewriter: QueryRewriter | None = None,
+        articles: ArticleSource | None = None,
     ) -> None:
         from briefbot.answers.extractive import ExtractiveEngine
 
         self.retrieve = retrieve
         self.embedder = embedder
         self.settings = settings
-        self.extractive: AnswerEngine = ExtractiveEngine(embedder, settings)
+        self.extractive: AnswerEngine = ExtractiveEngine(embedder, settings, articles)
         self._engine = engine
         self._rewriter = rewriter
+        self.articles = articles
 
     @property
     def engine(self) -> AnswerEngine:
@@ -150,7 +152,7 @@ class Answerer:
             if self.settings.llm_configured:
                 from briefbot.answers.llm import create_llm_engine
 
-                self._engine = create_llm_engine(self.settings, self.embedder)
+                self._engine = create_llm_engine(self.settings, self.embedder, self.articles)
             else:
                 self._engine = self.extractive
         return self._engine
@@ -199,7 +201,6 @@ class Answerer:
             )
         passages = passages_from_hits(retrieval.hits)
         answer = self._answer(query, passages, on_text)
-        answer = renumber_sources(answer, passages)
         return answer.model_copy(
             update={
                 "question": question,

@@ -22,7 +22,8 @@ import numpy as np
 from briefbot.answers.ask import Answer, TextCallback
 from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.citations import CitedSentence, Passage
-from briefbot.grounding.verify import apply_policy, renumber_sources, verify_sentences
+from briefbot.grounding.finalize import ground
+from briefbot.grounding.injection import ArticleSource
 from briefbot.settings import Settings
 from briefbot.text.facts import names, numbers
 from briefbot.text.places import gazetteer
@@ -205,9 +206,12 @@ class ExtractiveEngine:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, embedder: Embedder, settings: Settings, articles: ArticleSource | None = None
+    ) -> None:
         self.embedder = embedder
         self.settings = settings
+        self.articles = articles
         self._cache: dict[str, Vectors] = {}
         self._lock = threading.Lock()
 
@@ -230,9 +234,8 @@ class ExtractiveEngine:
             CitedSentence(text=s.text, citations=[s.passage.citation(s.start, s.end)])
             for s in chosen
         ]
-        verified = verify_sentences(sentences, passages, self.embedder, self.settings)
-        draft = Answer(question=question, mode=self.name, sentences=verified)
-        answer = renumber_sources(apply_policy(draft, self.settings), passages)
+        draft = Answer(question=question, mode=self.name, sentences=sentences)
+        answer = ground(draft, passages, self.embedder, self.settings, articles=self.articles)
         if on_text is not None:
             for sentence in answer.sentences:
                 on_text(sentence.text + " ")

@@ -20,7 +20,9 @@ from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.citations import CitedSentence, Passage, Usage
 from briefbot.errors import LLMError
-from briefbot.grounding.verify import SupportJudge, apply_policy, renumber_sources, verify_sentences
+from briefbot.grounding.finalize import finalize
+from briefbot.grounding.injection import ArticleSource
+from briefbot.grounding.verify import SupportJudge, verify_sentences
 from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts_dir
 from briefbot.settings import Settings
 from briefbot.text.sentences import split_sentences
@@ -145,10 +147,12 @@ class LLMAnswerEngine:
         settings: Settings,
         *,
         judge: SupportJudge | None = None,
+        articles: ArticleSource | None = None,
     ) -> None:
         self.chat_model = chat_model
         self.embedder = embedder
         self.settings = settings
+        self.articles = articles
         self.prompts = load_prompts(directory=prompts_dir(settings))
         self.judge = judge
 
@@ -246,7 +250,7 @@ class LLMAnswerEngine:
             usage=usage,
             notices=notices,
         )
-        checked = renumber_sources(apply_policy(draft, self.settings), packed)
+        checked = finalize(draft, packed, self.settings, self.articles)
         return Answer.model_validate(checked.model_dump())
 
 
@@ -356,8 +360,10 @@ def create_llm_rewriter(settings: Settings) -> LLMQueryRewriter:
     return LLMQueryRewriter(create_chat_model(settings), settings)
 
 
-def create_llm_engine(settings: Settings, embedder: Embedder) -> LLMAnswerEngine:
+def create_llm_engine(
+    settings: Settings, embedder: Embedder, articles: ArticleSource | None = None
+) -> LLMAnswerEngine:
     """The LLM engine for ``settings`` (the configured chat model; optional LLM judge)."""
     chat_model = create_chat_model(settings)
     judge = LLMSupportJudge(chat_model, settings) if settings.llm_judge else None
-    return LLMAnswerEngine(chat_model, embedder, settings, judge=judge)
+    return LLMAnswerEngine(chat_model, embedder, settings, judge=judge, articles=articles)

@@ -25,7 +25,8 @@ from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.backends.store import ChromaStore
 from briefbot.citations import CitedSentence, CitedText, Passage, Usage
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
-from briefbot.grounding.verify import apply_policy, renumber_sources, verify_sentences
+from briefbot.grounding.finalize import ground
+from briefbot.grounding.injection import ArticleSource
 from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.settings import Settings
@@ -521,22 +522,13 @@ def extractive_sentences(
 # --- orchestration -----------------------------------------------------------------------
 
 
-def finish(
-    brief: Brief, passages: Sequence[Passage], embedder: Embedder, settings: Settings
-) -> Brief:
-    """Verify every sentence, apply the unsupported-sentence policy, number the sources."""
-    verified = verify_sentences(brief.sentences, passages, embedder, settings)
-    checked = apply_policy(brief.model_copy(update={"sentences": verified}), settings)
-    numbered = renumber_sources(checked, passages)
-    return Brief.model_validate(numbered.model_dump())
-
-
 def extractive_brief(
     scope: Scope,
     passages: Sequence[Passage],
     embedder: Embedder,
     settings: Settings,
     max_words: int,
+    articles: ArticleSource | None = None,
 ) -> Brief:
     """The offline brief: quoted whole sentences, verified."""
     sentences = extractive_sentences(scope.articles, passages, embedder, max_words, scope.query)
@@ -547,7 +539,9 @@ def extractive_brief(
             "(raise --max-words, or the articles have no running text)"
         )
     brief = _empty_brief(scope, "extractive", max_words).model_copy(update={"sentences": sentences})
-    return finish(brief, passages, embedder, settings)
+    return Brief.model_validate(
+        ground(brief, passages, embedder, settings, articles=articles).model_dump()
+    )
 
 
 def _empty_brief(scope: Scope, mode: str, max_words: int) -> Brief:
@@ -609,7 +603,9 @@ class Briefer:
         passages = article_passages(scope.articles, self.store.chunks_of)
         if mode == "extractive" or (mode == "auto" and not self.settings.llm_configured):
             return self.extractive(scope, passages, budget)
-        writer = LLMBriefWriter(self.chat_factory(self.settings), self.embedder, self.settings)
+        writer = LLMBriefWriter(
+            self.chat_factory(self.settings), self.embedder, self.settings, articles=self.store
+        )
         try:
             written = writer.write(scope, passages, budget)
         except LLMError as exc:
@@ -625,7 +621,9 @@ class Briefer:
         )
 
     def extractive(self, scope: Scope, passages: Sequence[Passage], max_words: int) -> Brief:
-        return extractive_brief(scope, passages, self.embedder, self.settings, max_words)
+        return extractive_brief(
+            scope, passages, self.embedder, self.settings, max_words, articles=self.store
+        )
 
 
 @dataclass
@@ -660,10 +658,17 @@ class LLMBriefWriter:
     paragraph from the notes (reduce); a sentence citing note ``k`` cites note k's passages.
     """
 
-    def __init__(self, chat: ChatModel, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self,
+        chat: ChatModel,
+        embedder: Embedder,
+        settings: Settings,
+        articles: ArticleSource | None = None,
+    ) -> None:
         self.chat = chat
         self.embedder = embedder
         self.settings = settings
+        self.articles = articles
         directory = prompts_dir(settings)
         self.brief_prompt = load_prompt("brief", BRIEF_PLACEHOLDERS, directory)
         self.notes_prompt = load_prompt("brief_notes", NOTES_PLACEHOLDERS, directory)
@@ -729,7 +734,8 @@ class LLMBriefWriter:
         brief = _empty_brief(scope, "llm", max_words).model_copy(
             update={"sentences": sentences, "notices": notices, "usage": self.usage}
         )
-        return finish(brief, passages, self.embedder, self.settings)
+        grounded = ground(brief, passages, self.embedder, self.settings, articles=self.articles)
+        return Brief.model_validate(grounded.model_dump())
 
     def notes(self, scope: Scope, passages: Sequence[Passage]) -> list[Note]:
         """Map step: notes for each article, in groups of passages that fit the budget."""

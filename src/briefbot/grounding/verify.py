@@ -16,12 +16,12 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from briefbot.backends.embedders import Embedder
-from briefbot.citations import Citation, CitedSentence, CitedText, Passage, SourceRef
+from briefbot.citations import Citation, CitedSentence, Passage
 from briefbot.settings import Settings
 from briefbot.text.facts import Facts
 from briefbot.text.sentences import split_sentences
@@ -32,10 +32,6 @@ EMBEDDING_WEIGHT = 0.35
 FACT_WEIGHT = 0.20
 EMBEDDED_CANDIDATES = 6
 """Candidate spans per sentence that are embedded (the best by lexical and fact scores)."""
-
-CitedT = TypeVar("CitedT", bound=CitedText)
-
-NO_SUPPORT_REASON = "None of the answer's sentences is supported by the retrieved sources."
 
 
 @runtime_checkable
@@ -300,55 +296,3 @@ def verify_sentences(
     """
     verifier = _Verifier(passages, embedder, settings, judge)
     return [verifier.verify(sentence) for sentence in sentences]
-
-
-def apply_policy(text: CitedT, settings: Settings) -> CitedT:
-    """Remove or flag unsupported sentences; nothing supported makes the text a refusal.
-
-    With ``settings.unsupported == "flag"`` unsupported sentences stay, marked by
-    ``supported=False`` and their ``note``, and a notice says how many there are.
-    """
-    if text.refused:
-        return text
-    supported = [s for s in text.sentences if s.supported]
-    if not supported:
-        return text.model_copy(
-            update={
-                "refused": True,
-                "refusal_reason": NO_SUPPORT_REASON,
-                "sentences": [],
-                "sources": [],
-            }
-        )
-    dropped = len(text.sentences) - len(supported)
-    if not dropped:
-        return text
-    notices = list(text.notices)
-    if settings.unsupported == "remove":
-        notices.append(f"{dropped} sentence(s) the sources do not support were removed.")
-        return text.model_copy(update={"sentences": supported, "notices": notices})
-    notices.append(f"{dropped} sentence(s) the sources do not support are flagged.")
-    return text.model_copy(update={"notices": notices})
-
-
-def renumber_sources(text: CitedT, passages: Sequence[Passage]) -> CitedT:
-    """Keep only the sources the sentences cite, numbered 1..n in order of first citation.
-
-    Passages of the same article become one source; citations are renumbered to match.
-    """
-    by_article = {p.article_id: p for p in reversed(passages)}
-    numbers_: dict[str, int] = {}
-    sources: list[SourceRef] = []
-    sentences = []
-    for sentence in text.sentences:
-        citations = []
-        for citation in sentence.citations:
-            if citation.article_id not in numbers_:
-                numbers_[citation.article_id] = len(numbers_) + 1
-                passage = by_article.get(citation.article_id)
-                if passage is not None:
-                    ref = passage.source_ref()
-                    sources.append(ref.model_copy(update={"n": numbers_[citation.article_id]}))
-            citations.append(citation.model_copy(update={"n": numbers_[citation.article_id]}))
-        sentences.append(sentence.model_copy(update={"citations": citations}))
-    return text.model_copy(update={"sentences": sentences, "sources": sources})
