@@ -18,6 +18,7 @@ from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.backends.lexical import BM25Index, tokenize
 from briefbot.backends.store import ChromaStore, article_from_record, chunk_where
 from briefbot.errors import ConfigError
+from briefbot.grounding.mmr import mmr
 from briefbot.models import Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
 from briefbot.text.facts import names, numbers
@@ -183,30 +184,28 @@ def mmr_select(
             facts[cid] = stated_facts(texts[cid]) if texts is not None else frozenset()
         return facts[cid]
 
+    ids = [cid for cid in relevance if cid in embeddings]
+    if not ids:
+        return []
     top = max(relevance.values(), default=0.0) or 1.0
-    unit = {}
-    for cid, emb in embeddings.items():
-        norm = float(np.linalg.norm(emb)) or 1.0
-        unit[cid] = emb / norm
-    pending = [cid for cid in relevance if cid in unit]
-    chosen: list[str] = []
-    max_sim = dict.fromkeys(pending, 0.0)
-    while pending and len(chosen) < k:
-        best = max(
-            pending,
-            key=lambda c: lambda_ * relevance[c] / top - (1 - lambda_) * max_sim[c],
-        )
-        chosen.append(best)
-        pending.remove(best)
-        survivors = []
-        for cid in pending:
-            sim = float(np.dot(unit[cid], unit[best]))
-            if sim > duplicate_threshold and not disagree(facts_of(cid), facts_of(best)):
-                continue
-            max_sim[cid] = max(max_sim[cid], sim)
-            survivors.append(cid)
-        pending = survivors
-    return chosen
+    vectors = np.array([embeddings[cid] for cid in ids], dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms == 0, 1.0, norms)
+    similarity = unit @ unit.T
+    kept: list[int] = []
+
+    def not_a_copy(index: int, _redundancy: float) -> bool:
+        for other in kept:
+            copy = similarity[index, other] > duplicate_threshold
+            if copy and not disagree(facts_of(ids[index]), facts_of(ids[other])):
+                return False
+        kept.append(index)
+        return True
+
+    scores = [relevance[cid] / top for cid in ids]
+    # Redundancy never goes below zero: an unlike passage is no better than an unrelated one.
+    picked = mmr(scores, np.maximum(similarity, 0.0), lambda_, limit=k, accept=not_a_copy)
+    return [ids[i] for i in picked]
 
 
 def judge_relevance(query: str, hits: list[Hit], floor: float) -> Retrieval:

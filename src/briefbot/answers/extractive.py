@@ -24,6 +24,7 @@ from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.citations import CitedSentence, Passage
 from briefbot.grounding.finalize import ground
 from briefbot.grounding.injection import ArticleSource
+from briefbot.grounding.mmr import mmr
 from briefbot.settings import Settings
 from briefbot.text.facts import names, numbers
 from briefbot.text.places import gazetteer
@@ -310,24 +311,14 @@ def _overlap(question_words: Sequence[str], texts: Sequence[str]) -> list[float]
 
 
 def _mmr(candidates: list[_Sentence], vectors: Vectors, limit: int) -> list[_Sentence]:
-    order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
-    best = candidates[order[0]].score
-    chosen: list[int] = [order[0]]
-    while len(chosen) < limit:
-        pool = [
-            i
-            for i in order
-            if i not in chosen and candidates[i].score >= KEEP_RATIO * best and best > 0
-        ]
-        if not pool:
-            break
-        redundancy = vectors[pool] @ vectors[chosen].T
-        marginal = [
-            MMR_LAMBDA * candidates[i].score - (1 - MMR_LAMBDA) * float(np.max(redundancy[row]))
-            for row, i in enumerate(pool)
-        ]
-        chosen.append(pool[int(np.argmax(marginal))])
-    return [candidates[i] for i in chosen]
+    """The best sentence, then others within ``KEEP_RATIO`` of it that add something new."""
+    scores = [c.score for c in candidates]
+    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+    best = scores[order[0]]
+    pool = [i for i in order if scores[i] >= KEEP_RATIO * best] if best > 0 else order[:1]
+    similarity = (vectors @ vectors.T).astype(np.float64)
+    picked = mmr(scores, similarity, MMR_LAMBDA, limit=limit, candidates=pool)
+    return [candidates[i] for i in picked]
 
 
 def _with_conflict(

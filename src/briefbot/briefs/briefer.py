@@ -27,6 +27,7 @@ from briefbot.citations import CitedSentence, CitedText, Passage, Usage
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
 from briefbot.grounding.finalize import ground
 from briefbot.grounding.injection import ArticleSource
+from briefbot.grounding.mmr import Floats, mmr
 from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
 from briefbot.settings import Settings
@@ -417,43 +418,38 @@ def select(
     Last, attributed claims that did not fit ("The ministry insisted that ...") get room by
     quoting chosen sentences in their shortened form (see ``_fit``).
     """
-    similarity = vectors @ vectors.T
+    similarity = (vectors @ vectors.T).astype(np.float64)
     floor = MIN_SALIENCE_SHARE * float(scores.max()) if len(scores) else 0.0
-    remaining = [i for i in range(len(found)) if scores[i] >= floor]
     dependent = np.array([bool(_DEPENDENT_OPENER.match(c.span.text)) for c in found])
-    chosen: list[int] = []
     placed: set[tuple[int, int]] = set()
     picks: list[tuple[Candidate, str]] = []
     budget = max_words
-    while remaining:
-        redundancy = (
-            similarity[np.ix_(remaining, chosen)].max(axis=1)
-            if chosen
-            else np.zeros(len(remaining))
-        )
-        orphaned = np.array(
-            [
-                dependent[i] and (found[i].order, found[i].position - 1) not in placed
-                for i in remaining
-            ]
-        )
-        values = (
-            MMR_LAMBDA * (scores[remaining] - DEPENDENT_PENALTY * orphaned)
-            - (1 - MMR_LAMBDA) * redundancy
-        )
-        best = int(np.argmax(values))
-        index = remaining.pop(best)
-        if redundancy[best] >= DUPLICATE_SIMILARITY:
-            continue
+
+    def orphan_penalty(remaining: list[int], _chosen: list[int]) -> Floats:
+        orphaned = [
+            dependent[i] and (found[i].order, found[i].position - 1) not in placed
+            for i in remaining
+        ]
+        return -DEPENDENT_PENALTY * np.array(orphaned, dtype=np.float64)
+
+    def fits(index: int, redundancy: float) -> bool:
+        nonlocal budget
+        if redundancy >= DUPLICATE_SIMILARITY:
+            return False
         candidate = found[index]
         fit = _fit(candidate, picks, budget, make_room=False)
         if fit is None:
-            continue
+            return False
         text, _ = fit
-        chosen.append(index)
         placed.add((candidate.order, candidate.position))
         picks.append((candidate, text))
         budget -= count_words(text)
+        return True
+
+    remaining = [i for i in range(len(found)) if scores[i] >= floor]
+    chosen = mmr(
+        scores, similarity, MMR_LAMBDA, candidates=remaining, adjust=orphan_penalty, accept=fits
+    )
     # Words left over go to sentences that continue a chosen one ("This effort..."), which
     # read naturally right after it and carry its details.
     by_place = {(c.order, c.position): i for i, c in enumerate(found)}
