@@ -12,10 +12,10 @@ import re
 from urllib.parse import urlparse
 
 from briefbot.citations import CitedSentence, CitedText, SourceRef
+from briefbot.text.clean import one_line
 
 UNSUPPORTED_MARK = "[unsupported]"
 NO_ANSWER = "the sources do not support one."
-_WHITESPACE = re.compile(r"\s+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~^$&])")
 _LINE_START = re.compile(r"^(\s*)([-=])")
 _ORDERED_ITEM = re.compile(r"^(\s*\d+)([.)])")
@@ -24,12 +24,6 @@ _LINKABLE = re.compile(
     r"(?i)(?:(?:https?://|ftp://|www\.|mailto:|xmpp:)|[\w.+-]+@[\w-]+\.)\S*?"
     r"(?=[.,:;!?\"')\]]*(?:\s|$))"
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def one_line(text: str) -> str:
-    """Whitespace collapsed and control/bidi characters dropped."""
-    return _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def _escape_punctuation(text: str) -> str:

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from briefbot import Settings
 from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef, Usage
+from briefbot.text.clean import for_display
 from briefbot.ui import text as fmt
 
 PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
@@ -59,7 +60,7 @@ def test_escaped_inline_text_renders_as_exactly_itself(text: str) -> None:
     tags = set(re.findall(r"<(/?\w+)", rendered))
     assert tags <= {"p", "/p", "code", "/code"}
     shown = html.unescape(re.sub(r"</?(p|code)>", "", rendered)).strip()
-    assert shown == re.sub(r"\s+", " ", fmt.clean(text)).strip()
+    assert shown == re.sub(r"\s+", " ", for_display(text)).strip()
 
 
 def test_links_become_code_spans_never_links() -> None:
@@ -84,7 +85,7 @@ def test_paragraphs_are_kept_and_lines_joined() -> None:
 
 
 def test_control_characters_are_dropped() -> None:
-    assert fmt.clean("a\x1b[31mb\x00c\nd\te") == "a[31mbc\nd\te"
+    assert for_display("a\x1b[31mb\x00c\nd\te") == "a[31mbc\nd\te"
 
 
 def test_quote_context_is_the_paragraph_around_the_span() -> None:
@@ -213,7 +214,7 @@ def test_streamed_draft_is_marked_quoted_and_literal(text: str) -> None:
     tags = set(re.findall(r"<(/?\w+)", rendered))
     assert tags <= {"p", "/p", "code", "/code", "em", "/em", "blockquote", "/blockquote"}
     shown = html.unescape(re.sub(r"</?(p|code|em|blockquote)>", "", rendered))
-    for word in re.findall(r"\w+", fmt.clean(text)):
+    for word in re.findall(r"\w+", for_display(text)):
         assert word in shown
 
 

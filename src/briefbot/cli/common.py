@@ -15,6 +15,7 @@ from rich.markup import escape
 from briefbot.errors import BriefbotError
 from briefbot.facade import Briefbot
 from briefbot.settings import load_settings
+from briefbot.text.clean import for_display
 
 app = typer.Typer(
     name="briefbot",
@@ -58,8 +59,7 @@ def open_bot(store: str | None = None) -> Briefbot:
 
 def safe(text: str) -> str:
     """Article-derived text for rich output: markup escaped, control characters dropped."""
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
-    return escape(cleaned)
+    return escape(for_display(text))
 
 
 @contextmanager

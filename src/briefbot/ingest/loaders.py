@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from briefbot.errors import SourceError
 from briefbot.ingest.fetch import Fetcher, Page
 from briefbot.models import Article, Skipped, article_id_for
+from briefbot.text.clean import stored_text
 
 LoadResult = Article | Skipped
 
@@ -31,15 +32,7 @@ FEED_SUFFIXES = {".rss", ".atom", ".xml"}
 KNOWN_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | FEED_SUFFIXES
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _HTML_LANG = re.compile(rb"<html[^>]*\blang=[\"']?([A-Za-z-]{2,12})", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MIN_ARTICLE_CHARS = 40
-
-
-def clean_text(text: str) -> str:
-    """The stored form of article text: newlines normalised, control characters removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    text = _CONTROL.sub("", text)
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
 def parse_date(value: Any, location: str, field: str = "published") -> datetime | None:
@@ -76,16 +69,16 @@ def make_article(
     url: str | None = None,
     language: str | None = None,
 ) -> Article:
-    text = clean_text(text)
+    text = stored_text(text)
     if len(text) < MIN_ARTICLE_CHARS:
         raise SourceError(location, "no article text (fewer than 40 characters)")
-    title = clean_text(title or "") or text.split("\n", 1)[0][:120]
+    title = stored_text(title or "") or text.split("\n", 1)[0][:120]
     try:
         return Article(
             id=article_id_for(text),
             key=key,
             title=title,
-            source=clean_text(source),
+            source=stored_text(source),
             authors=_authors(authors, location),
             published=parse_date(published, location),
             url=url,

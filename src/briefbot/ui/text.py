@@ -16,6 +16,7 @@ from briefbot.models import Article, SearchFilters
 from briefbot.render import escape_markdown
 from briefbot.render import safe_url as safe_url
 from briefbot.settings import Settings
+from briefbot.text.clean import for_display
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
@@ -23,19 +24,14 @@ _SPACES = re.compile(r"\s+")
 UNSUPPORTED_BADGE = ":orange-badge[:material/warning: not supported by the sources]"
 
 
-def clean(text: str) -> str:
-    """``text`` without control characters (newlines and tabs kept)."""
-    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
-
-
 def md_escape_inline(text: str) -> str:
     """One line of source text as literal Markdown (see ``render.escape_markdown``)."""
-    return escape_markdown(clean(text))
+    return escape_markdown(for_display(text))
 
 
 def md_escape(text: str) -> str:
     """Source text as literal Markdown, keeping its paragraphs (blank-line separated)."""
-    paragraphs = [p.strip() for p in _BLANK_LINE.split(clean(text))]
+    paragraphs = [p.strip() for p in _BLANK_LINE.split(for_display(text))]
     return "\n\n".join(md_escape_inline(p) for p in paragraphs if p)
 
 
@@ -57,13 +53,13 @@ def date_label(value: datetime | date | None) -> str:
 
 def source_byline(ref: SourceRef) -> str:
     """``Outlet · date`` of a numbered source, as plain text."""
-    return f"{clean(ref.outlet) or 'unknown outlet'} · {date_label(ref.published)}"
+    return f"{for_display(ref.outlet) or 'unknown outlet'} · {date_label(ref.published)}"
 
 
 def article_label(article: Article) -> str:
     """One-line plain-text label of an article for pickers."""
-    outlet = clean(article.source) or "unknown outlet"
-    return f"{clean(article.title)} — {outlet}, {date_label(article.published)}"
+    outlet = for_display(article.source) or "unknown outlet"
+    return f"{for_display(article.title)} — {outlet}, {date_label(article.published)}"
 
 
 def outlet_choices(articles: list[Article]) -> list[str]:
@@ -104,7 +100,7 @@ def describe_filters(filters: SearchFilters | None) -> str:
         return "all articles"
     parts = []
     if filters.outlets:
-        parts.append("outlets " + ", ".join(clean(o) for o in filters.outlets))
+        parts.append("outlets " + ", ".join(for_display(o) for o in filters.outlets))
     if filters.since or filters.until:
         parts.append(f"published {date_label(filters.since)} to {date_label(filters.until)}")
     if filters.article_ids:
@@ -117,7 +113,7 @@ def engine_label(settings: Settings) -> str:
     if not settings.llm_configured:
         return "Extractive (offline): answers quote the sources verbatim, no language model."
     server = safe_url(settings.openai_base_url) or "api.openai.com"
-    return f"LLM: {clean(settings.llm_model)} at {server}"
+    return f"LLM: {for_display(settings.llm_model)} at {server}"
 
 
 def citation_markers(citations: list[Citation]) -> str:
@@ -194,7 +190,7 @@ def refusal_text(cited: CitedText, filters: SearchFilters | None) -> str:
 
 def snippet(text: str, width: int = 90) -> str:
     """The start of ``text`` on one line, cut at a word boundary (plain text)."""
-    flat = _SPACES.sub(" ", clean(text)).strip()
+    flat = _SPACES.sub(" ", for_display(text)).strip()
     if len(flat) <= width:
         return flat
     return flat[: width + 1].rsplit(" ", 1)[0] + "…"
@@ -221,7 +217,7 @@ def provenance(cited: CitedText) -> str:
     ]
     usage = cited.usage
     if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
-        model = f"{clean(usage.model)}: " if usage.model else ""
+        model = f"{for_display(usage.model)}: " if usage.model else ""
         parts.append(
             f"{model}{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} answer tokens"
         )
