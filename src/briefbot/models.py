@@ -131,6 +131,22 @@ class SearchFilters(BaseModel):
         """No filter is set (``as_of`` is not a filter)."""
         return not (self.outlets or self.since or self.until or self.article_ids)
 
+    def describe(self) -> str:
+        """What a search is limited to, in words ("all articles" when nothing is set)."""
+        parts = []
+        if self.outlets:
+            parts.append("outlets " + ", ".join(self.outlets))
+        since = self.since.date().isoformat() if self.since else None
+        until = self.until.date().isoformat() if self.until else None
+        if since and until:
+            parts.append(f"published {since} to {until}")
+        elif since or until:
+            parts.append(f"published since {since}" if since else f"published until {until}")
+        if self.article_ids:
+            count = len(self.article_ids)
+            parts.append(f"{count} chosen article{'s' if count != 1 else ''}")
+        return "; ".join(parts) or "all articles"
+
 
 def as_utc(moment: datetime) -> datetime:
     """``moment`` with a time zone; naive datetimes are taken to be UTC."""

@@ -88,27 +88,12 @@ class RetrievalResult(Protocol):
 RetrieveFn = Callable[[str, int, SearchFilters | None], RetrievalResult]
 
 
-def describe_filters(filters: SearchFilters | None) -> str:
-    """The filters in words, for refusals ("in outlets X since 2024-05-01")."""
-    if filters is None or filters.is_empty():
-        return ""
-    parts = []
-    if filters.outlets:
-        parts.append("in outlet(s) " + ", ".join(filters.outlets))
-    if filters.since:
-        parts.append(f"since {filters.since.date().isoformat()}")
-    if filters.until:
-        parts.append(f"until {filters.until.date().isoformat()}")
-    if filters.article_ids:
-        parts.append(f"within {len(filters.article_ids)} chosen article(s)")
-    return " " + " ".join(parts)
-
-
 def not_relevant_reason(
     query: str, retrieval: RetrievalResult, filters: SearchFilters | None, floor: float
 ) -> str:
     """Why nothing was answered: what was searched, and how close the best passage came."""
-    searched = f"Searched for “{query}”{describe_filters(filters)}"
+    where = (filters or SearchFilters()).describe()
+    searched = f"Searched for “{query}” in {where}"
     if not retrieval.hits:
         return f"{searched}: nothing in the store matches."
     return (

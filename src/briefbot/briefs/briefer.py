@@ -131,17 +131,8 @@ class Scope:
     outlets: list[str] | None = None
 
 
-def _describe(
-    query: str | None, since: datetime | None, until: datetime | None, outlets: list[str] | None
-) -> str:
-    parts = [f"query {query!r}"] if query else []
-    if since:
-        parts.append(f"since {since.date().isoformat()}")
-    if until:
-        parts.append(f"until {until.date().isoformat()}")
-    if outlets:
-        parts.append("outlets " + ", ".join(outlets))
-    return " ".join(parts)
+def _describe(query: str | None, filters: SearchFilters) -> str:
+    return f"query {query!r} in {filters.describe()}" if query else filters.describe()
 
 
 def _in_filters(article: Article, filters: SearchFilters) -> bool:
@@ -192,7 +183,7 @@ def resolve_scope(
         if not articles:
             raise EmptyScopeError(
                 f"none of the {len(given)} article(s) matches "
-                f"{_describe(None, since, until, outlet_list)}; nothing to brief"
+                f"{_describe(None, filters)}; nothing to brief"
             )
         return Scope(articles, None, since, until, outlet_list)
     hits = search(query, settings.brief_search_chunks, filters)
@@ -207,7 +198,7 @@ def resolve_scope(
         found = f"best similarity {best:.2f} < relevance floor {floor:.2f}" if hits else "no hits"
         raise EmptyScopeError(
             f"no article in {store.location} matches "
-            f"{_describe(query, since, until, outlet_list)} ({found}); nothing to brief"
+            f"{_describe(query, filters)} ({found}); nothing to brief"
         )
     ranked = sorted(
         (a for a, score in best_of.items() if score >= settings.brief_article_floor),

@@ -96,16 +96,7 @@ def search_filters(
 
 def describe_filters(filters: SearchFilters | None) -> str:
     """What a search was limited to, in words (``all articles`` when unfiltered)."""
-    if filters is None or filters.is_empty():
-        return "all articles"
-    parts = []
-    if filters.outlets:
-        parts.append("outlets " + ", ".join(for_display(o) for o in filters.outlets))
-    if filters.since or filters.until:
-        parts.append(f"published {date_label(filters.since)} to {date_label(filters.until)}")
-    if filters.article_ids:
-        parts.append(f"{len(filters.article_ids)} chosen articles")
-    return "; ".join(parts)
+    return for_display((filters or SearchFilters()).describe())
 
 
 def engine_label(settings: Settings) -> str:
