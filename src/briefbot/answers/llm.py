@@ -241,7 +241,7 @@ class LLMAnswerEngine:
         verified = verify_sentences(sentences, packed, self.embedder, self.settings, self.judge)
         verified = [_note_dangling(s, d) for s, d in zip(verified, dangling, strict=True)]
         if isinstance(self.judge, UsageTracking):
-            usage = _add_usage(usage, self.judge.take_usage())
+            usage = usage.plus(self.judge.take_usage())
         draft = Answer(
             question=question,
             mode=self.name,
@@ -262,17 +262,13 @@ def _note_dangling(sentence: CitedSentence, numbers: list[int]) -> CitedSentence
     return sentence.model_copy(update={"note": note})
 
 
-def _add_usage(a: Usage, b: Usage | None) -> Usage:
-    return a.plus(b)
-
-
 class UsageTracking:
     """Mixin of LLM helpers that accumulate token usage across calls."""
 
     _usage: Usage | None = None
 
     def _record(self, usage: Usage) -> None:
-        self._usage = usage if self._usage is None else _add_usage(self._usage, usage)
+        self._usage = usage if self._usage is None else self._usage.plus(usage)
 
     def take_usage(self) -> Usage | None:
         usage, self._usage = self._usage, None

@@ -621,10 +621,6 @@ class Note:
     passages: list[int]
 
 
-def _sum_usage(total: Usage | None, more: Usage) -> Usage:
-    return more if total is None else total.plus(more)
-
-
 def scope_label(scope: Scope) -> str:
     if scope.query:
         return f"the news on {scope.query!r} ({len(scope.articles)} articles)"
@@ -668,7 +664,7 @@ class LLMBriefWriter:
 
     def ask(self, messages: list[ChatMessage]) -> str:
         result = self.chat.complete(messages, max_tokens=self.settings.llm_max_answer_tokens)
-        self.usage = _sum_usage(self.usage, result.usage)
+        self.usage = result.usage.plus(self.usage)
         return result.text
 
     def write(self, scope: Scope, passages: Sequence[Passage], max_words: int) -> Brief:

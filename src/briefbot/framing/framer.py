@@ -209,8 +209,7 @@ class Framer:
             n = sources.citer(article.id).n
             framing.neutral.llm = [self._cross_checked(_renumbered(s, n)) for s in reading.neutral]
             framing.critical.llm = [_renumbered(s, n) for s in reading.critical]
-            usage.prompt_tokens += reading.usage.prompt_tokens
-            usage.completion_tokens += reading.usage.completion_tokens
+            usage = usage.plus(reading.usage)
             unsupported = sum(not s.supported for s in framing.neutral.llm + framing.critical.llm)
             if unsupported:
                 report.notices.append(

@@ -82,9 +82,4 @@ class LLMReader:
         packed, left_out = pack_passages(passages, self._budget(self.prompts[PROMPTS[0]], outlet))
         neutral, first = self._write(PROMPTS[0], outlet, packed)
         critical, second = self._write(PROMPTS[1], outlet, packed)
-        usage = Usage(
-            prompt_tokens=first.prompt_tokens + second.prompt_tokens,
-            completion_tokens=first.completion_tokens + second.completion_tokens,
-            model=first.model,
-        )
-        return LLMReading(neutral, critical, usage, len(left_out))
+        return LLMReading(neutral, critical, first.plus(second), len(left_out))
