@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from briefbot import Briefbot, BriefbotError
-from briefbot.answers.ask import Answer
+from briefbot.answers.types import Answer
 from briefbot.ui import components
 from briefbot.ui import text as fmt
 

@@ -181,13 +181,13 @@ def comparison_view(comparison: Comparison) -> None:
     st.dataframe(
         [
             {
-                "Outlet": fmt.clean(p.outlet),
+                "Outlet": fmt.for_display(p.outlet),
                 "Tone": round(p.tone.mean_compound, 2),
                 "Loaded / 1,000 words": round(p.tone.loaded_per_1000_words, 1),
                 "Omits": len(p.omits),
                 "Only here": len(p.only_here),
-                "Loaded terms": ", ".join(fmt.clean(t.text) for t in p.loaded_terms) or "—",
-                "Quotes": ", ".join(fmt.clean(s.name) for s in p.quoted) or "—",
+                "Loaded terms": ", ".join(fmt.for_display(t.text) for t in p.loaded_terms) or "—",
+                "Quotes": ", ".join(fmt.for_display(s.name) for s in p.quoted) or "—",
             }
             for p in comparison.outlets
         ],
@@ -196,12 +196,12 @@ def comparison_view(comparison: Comparison) -> None:
     )
     if comparison.chart:
         st.vega_lite_chart(comparison.chart, width="content")
-    outlets = [fmt.clean(p.outlet) for p in comparison.outlets]
+    outlets = [fmt.for_display(p.outlet) for p in comparison.outlets]
     st.markdown("**Facts reported by more than one outlet**")
     for fact in comparison.facts:
         if fact.coverage == "one":
             continue
-        reporters = ", ".join(fmt.clean(c.outlet) for c in fact.cells)
+        reporters = ", ".join(fmt.for_display(c.outlet) for c in fact.cells)
         first = fact.cells[0].citation.quote if fact.cells else ""
         with st.expander(
             fmt.finding_label(f"Fact {fact.index} · {fact.coverage}: {reporters}", first)
@@ -209,7 +209,9 @@ def comparison_view(comparison: Comparison) -> None:
             for cell in fact.cells:
                 quote = components.quote_markdown(cell.citation, lookup)
                 st.markdown(f"_{fmt.md_escape_inline(cell.outlet)}_: {quote}")
-            missing = [o for o in outlets if o not in {fmt.clean(c.outlet) for c in fact.cells}]
+            missing = [
+                o for o in outlets if o not in {fmt.for_display(c.outlet) for c in fact.cells}
+            ]
             if missing:
                 st.caption("Not reported by " + fmt.md_escape_inline(", ".join(missing)))
     st.markdown("**Facts only one outlet reports**")
@@ -217,7 +219,7 @@ def comparison_view(comparison: Comparison) -> None:
         alone = [
             f
             for f in comparison.facts
-            if f.coverage == "one" and f.cells and fmt.clean(f.cells[0].outlet) == outlet
+            if f.coverage == "one" and f.cells and fmt.for_display(f.cells[0].outlet) == outlet
         ]
         if not alone:
             continue

@@ -21,7 +21,7 @@ def run_ingest(sources: list[str]) -> None:
 
     def progress(done: int, total: int, label: str) -> None:
         share = done / total if total else 0.0
-        bar.progress(min(share, 1.0), text=f"{done}/{total} · {fmt.clean(label)[:80]}")
+        bar.progress(min(share, 1.0), text=f"{done}/{total} · {fmt.for_display(label)[:80]}")
 
     try:
         report = bot.ingest(sources, progress=progress)
@@ -76,7 +76,7 @@ with report_col:
         (st.success if report.ok else st.warning)(report.summary())
         for skipped in report.skipped:
             st.markdown(
-                f"- skipped `{fmt.clean(skipped.location)}`: {fmt.md_escape_inline(skipped.reason)}"
+                f"- skipped `{fmt.for_display(skipped.location)}`: {fmt.md_escape_inline(skipped.reason)}"
             )
 
 st.divider()
@@ -102,8 +102,8 @@ if not shown:
 st.dataframe(
     [
         {
-            "Title": fmt.clean(a.title),
-            "Outlets": ", ".join(fmt.clean(o) for o in a.outlets),
+            "Title": fmt.for_display(a.title),
+            "Outlets": ", ".join(fmt.for_display(o) for o in a.outlets),
             "Published": fmt.date_label(a.published),
             "Chunks": a.chunk_count,
             "Id": a.id,

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 from briefbot.backends.embedders import Embedder, create_embedder
 from briefbot.backends.lexical import BM25Index
 from briefbot.backends.store import ChromaStore
-from briefbot.errors import NotFoundError
 from briefbot.ingest.ingestor import Ingestor, Progress
 from briefbot.models import Article, Hit, IngestReport, SearchFilters
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings
 
 if TYPE_CHECKING:
-    from briefbot.answers.ask import Answer, Answerer
+    from briefbot.answers.ask import Answerer
+    from briefbot.answers.types import Answer
     from briefbot.briefs.briefer import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
@@ -81,10 +81,7 @@ class Briefbot:
         return dated + sorted((a for a in found if not a.published), key=lambda a: a.title)
 
     def article(self, article_id: str) -> Article:
-        found = self.store.get_article(article_id)
-        if found is None:
-            raise NotFoundError(f"no article with id {article_id!r} in {self.store.location}")
-        return found
+        return self.store.article(article_id)
 
     def delete(self, article_id: str) -> int:
         """Remove an article and all its chunks; returns the number of chunks removed."""
@@ -155,4 +152,5 @@ class Briefbot:
         adds the model's verified readings beside the offline analysis."""
         from briefbot.framing.framer import Framer
 
-        return Framer(self).report(article_ids, query, mode)
+        framer = Framer(self.store, self.embedder, self.settings, self.retrieve, self.brief)
+        return framer.report(article_ids, query, mode)

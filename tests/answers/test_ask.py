@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pytest
 
 from briefbot import Briefbot
-from briefbot.answers.ask import Answer, Answerer, TextCallback
+from briefbot.answers.ask import Answerer
+from briefbot.answers.types import Answer, TextCallback
 from briefbot.citations import CitedSentence, Passage
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.grounding.finalize import finalize

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from briefbot import Briefbot
-from briefbot.answers.ask import Answer, Answerer
+from briefbot.answers.ask import Answerer
 from briefbot.answers.followups import ExtractiveRewriter, History, needs_context
+from briefbot.answers.types import Answer
 from briefbot.errors import LLMError
 from briefbot.settings import Settings
 from tests.answers.test_ask import HITS, ScriptedRetrieve

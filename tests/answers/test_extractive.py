@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from briefbot.answers.ask import Answer
 from briefbot.answers.extractive import (
     NOTHING_QUOTABLE,
     ExtractiveEngine,
@@ -12,6 +11,7 @@ from briefbot.answers.extractive import (
     calendar_dates,
     focus_words,
 )
+from briefbot.answers.types import Answer
 from briefbot.citations import Passage
 from briefbot.grounding.verify import verify_sentences
 from briefbot.settings import Settings

@@ -208,7 +208,7 @@ def test_negation_absent_from_span_fails(settings: Settings) -> None:
 
 @pytest.mark.real_model
 def test_real_minilm_separates_paraphrases_from_inventions(real_seed_bot: Briefbot) -> None:
-    from briefbot.answers.ask import passages_from_hits
+    from briefbot.answers.types import passages_from_hits
 
     retrieval = real_seed_bot.retrieve("North Korea engineers deminers Russia Lavrov", k=10)
     passages = passages_from_hits(retrieval.hits)

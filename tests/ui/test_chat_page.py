@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from briefbot import Briefbot
-from briefbot.answers.ask import Answer
+from briefbot.answers.types import Answer
 from briefbot.render import render_markdown
 from briefbot.ui.text import md_escape_inline
 from tests.ui.conftest import AppFactory, rendered_html

@@ -1,8 +1,7 @@
-"""Answers to questions: the ``Answer`` type and the engine protocol.
+"""The ``ask`` flow: rewrite a follow-up, retrieve, refuse or answer, fall back.
 
-The engines (``extractive.py``, ``llm_engine.py``) turn numbered passages into cited sentences;
-``verify.py`` checks every sentence against the span it cites; the orchestration that
-retrieves, applies the relevance floor, picks an engine and falls back lives here too.
+The engines (``extractive.py``, ``llm.py``) turn numbered passages into cited sentences and
+end in ``grounding.finalize``, which checks every sentence against the span it cites.
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from pydantic import Field
-
+from briefbot.answers.extractive import ExtractiveEngine
 from briefbot.answers.followups import ExtractiveRewriter
+from briefbot.answers.types import Answer, AnswerEngine, TextCallback, passages_from_hits
 from briefbot.backends.embedders import Embedder
-from briefbot.citations import CitedText, Passage
+from briefbot.citations import Passage
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.grounding.injection import ArticleSource
 from briefbot.models import Hit, SearchFilters
@@ -25,51 +24,6 @@ if TYPE_CHECKING:
     from briefbot.answers.followups import History, QueryRewriter
 
 log = logging.getLogger(__name__)
-
-TextCallback = Callable[[str], None]
-"""Receives answer text as it is produced (streaming)."""
-
-
-class Answer(CitedText):
-    """A question's answer: cited sentences over numbered sources (see ``CitedText``)."""
-
-    question: str
-    standalone_query: str | None = Field(
-        default=None, description="The question rewritten to stand alone (follow-ups)."
-    )
-
-
-class AnswerEngine(Protocol):
-    """Produces a finalized ``Answer`` (``grounding.finalize``) from numbered passages."""
-
-    name: str  # "extractive" or "llm"
-
-    def answer(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        *,
-        on_text: TextCallback | None = None,
-    ) -> Answer: ...
-
-
-def passages_from_hits(hits: Sequence[Hit]) -> list[Passage]:
-    """Number hits 1..n in rank order, one passage per chunk."""
-    return [
-        Passage(
-            n=number,
-            article_id=hit.chunk.article_id,
-            chunk_id=hit.chunk.id,
-            text=hit.chunk.text,
-            start=hit.chunk.start,
-            end=hit.chunk.end,
-            title=hit.title,
-            outlet=hit.source,
-            published=hit.published,
-            url=hit.url,
-        )
-        for number, hit in enumerate(hits, start=1)
-    ]
 
 
 class RetrievalResult(Protocol):
@@ -120,8 +74,6 @@ class Answerer:
         rewriter: QueryRewriter | None = None,
         articles: ArticleSource | None = None,
     ) -> None:
-        from briefbot.answers.extractive import ExtractiveEngine
-
         self.retrieve = retrieve
         self.embedder = embedder
         self.settings = settings

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from briefbot.answers.ask import Answer, TextCallback
+from briefbot.answers.types import Answer, TextCallback
 from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.citations import CitedSentence, Passage
 from briefbot.grounding.finalize import ground

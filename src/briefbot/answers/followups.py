@@ -16,7 +16,7 @@ from briefbot.text.facts import names
 from briefbot.text.words import STOPWORDS, content_words
 
 if TYPE_CHECKING:
-    from briefbot.answers.ask import Answer
+    from briefbot.answers.types import Answer
 
 History = Sequence["Answer"]
 """Earlier turns of a conversation, oldest first."""

@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from briefbot.answers.ask import Answer, TextCallback
 from briefbot.answers.followups import ExtractiveRewriter, History, needs_context
+from briefbot.answers.types import Answer, TextCallback
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.citations import CitedSentence, Passage, Usage

@@ -20,7 +20,7 @@ import httpx
 import numpy as np
 
 from briefbot.backends.embedders import Vectors
-from briefbot.errors import EmbedderMismatchError, StoreError
+from briefbot.errors import EmbedderMismatchError, NotFoundError, StoreError
 from briefbot.models import Article, Chunk, Outlet, SearchFilters
 from briefbot.settings import Settings
 
@@ -265,6 +265,13 @@ class ChromaStore:
         if not page["ids"]:
             return None
         return article_from_record(article_id, page["documents"][0], page["metadatas"][0])
+
+    def article(self, article_id: str) -> Article:
+        """The stored article ``article_id``; ``NotFoundError`` when there is none."""
+        found = self.get_article(article_id)
+        if found is None:
+            raise NotFoundError(f"no article with id {article_id!r} in {self.location}")
+        return found
 
     def list_articles(self, with_text: bool = False) -> list[Article]:
         include = ["metadatas", "documents"] if with_text else ["metadatas"]

@@ -24,7 +24,7 @@ from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
 from briefbot.backends.store import ChromaStore
 from briefbot.citations import CitedSentence, CitedText, Passage, Usage
-from briefbot.errors import EmptyScopeError, LLMError, NotFoundError
+from briefbot.errors import EmptyScopeError, LLMError
 from briefbot.grounding.finalize import ground
 from briefbot.grounding.injection import ArticleSource
 from briefbot.grounding.mmr import Floats, mmr
@@ -174,10 +174,7 @@ def resolve_scope(
     filters = SearchFilters(outlets=outlet_list, since=since, until=until, article_ids=ids or None)
     given: list[Article] = []
     for article_id in ids:
-        article = store.get_article(article_id)
-        if article is None:
-            raise NotFoundError(f"no article with id {article_id!r} in {store.location}")
-        given.append(article)
+        given.append(store.article(article_id))
     if not query:
         articles = [a for a in given if _in_filters(a, filters)]
         if not articles:

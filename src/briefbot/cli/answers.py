@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from briefbot.answers.ask import Answer
+from briefbot.answers.types import Answer
 from briefbot.cli.common import StoreOption, command, err_console, state
 from briefbot.cli.options import parse_day
 from briefbot.facade import Briefbot

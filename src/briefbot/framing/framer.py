@@ -8,11 +8,13 @@ cleaned; LLM mode adds the model's verified readings, cross-checked against the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from briefbot.backends.embedders import Embedder
+from briefbot.backends.store import ChromaStore
 from briefbot.citations import CitedSentence, SourceRef, Usage
 from briefbot.errors import BriefbotError, ConfigError, EmptyScopeError, LLMError
 from briefbot.framing.analyzer import Citer, SentenceAnalysis, analyze_text, critical_reading
@@ -28,10 +30,18 @@ from briefbot.framing.report import (
     NeutralReading,
 )
 from briefbot.models import Article, Chunk
+from briefbot.settings import Settings
 from briefbot.text.sentences import split_sentences
 
 if TYPE_CHECKING:
-    from briefbot.facade import Briefbot
+    from briefbot.briefs.briefer import Brief
+    from briefbot.retrieval import Retrieval
+
+RetrieveFn = Callable[..., "Retrieval"]
+"""``Briefbot.retrieve``: (query, k=...) -> a judged retrieval."""
+
+BriefFn = Callable[..., "Brief"]
+"""``Briefbot.brief``: (article_ids=[...], mode="extractive") -> a verified brief."""
 
 CORROBORATION_CHUNKS = 3
 FramingMode = Literal["offline", "llm"]
@@ -40,8 +50,8 @@ FramingMode = Literal["offline", "llm"]
 class _Sources:
     """Numbers articles 1..n in the order the report first cites them."""
 
-    def __init__(self, bot: Briefbot) -> None:
-        self.bot = bot
+    def __init__(self, store: ChromaStore) -> None:
+        self.store = store
         self.refs: list[SourceRef] = []
         self.articles: dict[str, Article] = {}
         self.chunks: dict[str, list[Chunk]] = {}
@@ -49,7 +59,7 @@ class _Sources:
     def add(self, article: Article) -> Citer:
         if article.id not in self.articles:
             self.articles[article.id] = article
-            self.chunks[article.id] = self.bot.store.chunks_of(article.id)
+            self.chunks[article.id] = self.store.chunks_of(article.id)
             self.refs.append(
                 SourceRef(
                     n=len(self.refs) + 1,
@@ -64,7 +74,7 @@ class _Sources:
         return Citer(self.articles[article.id], n, self.chunks[article.id])
 
     def citer(self, article_id: str) -> Citer:
-        return self.add(self.articles.get(article_id) or self.bot.article(article_id))
+        return self.add(self.articles.get(article_id) or self.store.article(article_id))
 
 
 def outlet_name(article: Article) -> str:
@@ -80,9 +90,22 @@ def _labels(articles: Sequence[Article]) -> list[str]:
 
 
 class Framer:
-    def __init__(self, bot: Briefbot, lexicon: Lexicon | None = None) -> None:
-        self.bot = bot
-        self.settings = bot.settings
+    """Neutral and critical readings of articles, compared across outlets."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        settings: Settings,
+        retrieve: RetrieveFn,
+        brief: BriefFn,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.retrieve = retrieve
+        self.brief = brief
         self.lexicon = lexicon or cached_lexicon(self.settings.framing_lexicon_dir)
 
     def resolve(
@@ -93,10 +116,10 @@ class Framer:
             raise ConfigError("give article ids or a query to compare, not both")
         if article_ids:
             unique = list(dict.fromkeys(article_ids))
-            return [self.bot.article(i) for i in unique], []
+            return [self.store.article(i) for i in unique], []
         if not query or not query.strip():
             raise EmptyScopeError("nothing to compare: give one or more article ids or a query")
-        retrieval = self.bot.retrieve(query, k=self.settings.framing_max_articles * 4)
+        retrieval = self.retrieve(query, k=self.settings.framing_max_articles * 4)
         floor = self.settings.relevance_floor
         ids: list[str] = []
         for hit in retrieval.hits if retrieval.relevant else []:
@@ -110,7 +133,7 @@ class Framer:
                 f"BRIEFBOT_RELEVANCE_FLOOR={self.settings.relevance_floor})"
             )
         notices = [f"{len(ids)} article{'' if len(ids) == 1 else 's'} found near the query"]
-        return [self.bot.article(i) for i in ids], notices
+        return [self.store.article(i) for i in ids], notices
 
     def report(
         self,
@@ -124,7 +147,7 @@ class Framer:
                 "OpenAI-compatible server"
             )
         articles, notices = self.resolve(article_ids, query)
-        sources = _Sources(self.bot)
+        sources = _Sources(self.store)
         citers = [sources.add(a) for a in articles]
         labels = _labels(articles)
         report = FramingReport(query=query, article_ids=[a.id for a in articles], notices=notices)
@@ -157,7 +180,7 @@ class Framer:
             )
         else:
             report.comparison = compare(
-                inputs, self.bot.embedder.embed, self.settings.framing_similarity
+                inputs, self.embedder.embed, self.settings.framing_similarity
             )
         report.sources = sources.refs
         return report
@@ -172,7 +195,7 @@ class Framer:
     ) -> None:
         """The article's extractive brief, cleaned into the neutral summary."""
         try:
-            brief = self.bot.brief(article_ids=[article.id], mode="extractive")
+            brief = self.brief(article_ids=[article.id], mode="extractive")
         except BriefbotError as exc:
             report.notices.append(f"no brief of article {article.id} for the summary: {exc}")
             return
@@ -194,7 +217,7 @@ class Framer:
         from briefbot.backends.llm import create_chat_model
         from briefbot.framing.llm_reading import LLMReader
 
-        reader = LLMReader(create_chat_model(self.settings), self.bot.embedder, self.settings)
+        reader = LLMReader(create_chat_model(self.settings), self.embedder, self.settings)
         report.mode = "llm"
         usage = Usage(model=self.settings.llm_model)
         for framing, article in zip(report.articles, articles, strict=True):
@@ -239,7 +262,7 @@ class Framer:
 
     def _corroborate(self, report: FramingReport, sources: _Sources) -> None:
         """Attach to each claim the most similar sentence of every other stored article."""
-        if self.bot.store.count_articles() < 2:
+        if self.store.count_articles() < 2:
             report.notices.append(
                 "corroboration not checked: the store holds no other article to compare with"
             )
@@ -250,11 +273,11 @@ class Framer:
             claims = framing.critical.claims
             if not claims:
                 continue
-            vectors = self.bot.embedder.embed([c.citation.quote for c in claims])
+            vectors = self.embedder.embed([c.citation.quote for c in claims])
             where = {"article_id": {"$ne": framing.article_id}}
             for claim, vector in zip(claims, vectors, strict=True):
                 claim.corroboration_checked = True
-                hits = self.bot.store.query_chunks(vector, CORROBORATION_CHUNKS, where)
+                hits = self.store.query_chunks(vector, CORROBORATION_CHUNKS, where)
                 self._best_sentences(claim, vector, hits, sentence_cache, sources, threshold)
             for claim in claims:
                 claim.corroborations.sort(key=lambda c: -c.similarity)
@@ -278,7 +301,7 @@ class Framer:
                 texts = [chunk.text[s - chunk.start : e - chunk.start] for s, e in spans]
                 cache[chunk.id] = (
                     spans,
-                    self.bot.embedder.embed(texts) if texts else np.zeros((0, 1)),
+                    self.embedder.embed(texts) if texts else np.zeros((0, 1)),
                 )
             spans, sentence_vectors = cache[chunk.id]
             if not spans:

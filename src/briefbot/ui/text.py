@@ -16,7 +16,7 @@ from briefbot.models import Article, SearchFilters
 from briefbot.render import escape_markdown
 from briefbot.render import safe_url as safe_url
 from briefbot.settings import Settings
-from briefbot.text.clean import for_display
+from briefbot.text.clean import for_display as for_display
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
