@@ -75,9 +75,8 @@ with report_col:
         st.subheader("Last ingest")
         (st.success if report.ok else st.warning)(report.summary())
         for skipped in report.skipped:
-            st.markdown(
-                f"- skipped `{fmt.for_display(skipped.location)}`: {fmt.md_escape_inline(skipped.reason)}"
-            )
+            where = fmt.for_display(skipped.location)
+            st.markdown(f"- skipped `{where}`: {fmt.md_escape_inline(skipped.reason)}")
 
 st.divider()
 flash = st.session_state.pop("library_flash", None)
