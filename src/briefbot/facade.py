@@ -20,7 +20,7 @@ from briefbot.settings import Settings
 if TYPE_CHECKING:
     from briefbot.answers.ask import Answerer
     from briefbot.answers.types import Answer
-    from briefbot.briefs.briefer import Brief, BriefMode
+    from briefbot.briefs.types import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
 

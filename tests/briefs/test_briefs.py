@@ -11,18 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from briefbot import Briefbot
-from briefbot.briefs.briefer import (
-    Brief,
-    Briefer,
-    Candidate,
-    article_passages,
-    candidates,
-    count_words,
-    select,
-    shortened,
-)
+from briefbot.briefs.briefer import Briefer
+from briefbot.briefs.extractive import Candidate, candidates, select, shortened
+from briefbot.briefs.types import Brief, count_words
 from briefbot.cli import app
 from briefbot.errors import EmptyScopeError, LLMError, NotFoundError, PromptError
+from briefbot.grounding.scope import article_passages
 from briefbot.models import Article
 from briefbot.render import escape_markdown, one_line, render_markdown
 from tests.fakes import FakeChatModel

@@ -15,7 +15,7 @@ from briefbot.cli.options import parse_day
 from briefbot.errors import BriefbotError
 
 if TYPE_CHECKING:
-    from briefbot.briefs.briefer import BriefMode
+    from briefbot.briefs.types import BriefMode
 
 Format = Literal["text", "md", "json"]
 

@@ -18,9 +18,11 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from briefbot.backends.embedders import Embedder
-from briefbot.briefs.briefer import Brief, Scope, article_passages, count_words, extractive_brief
+from briefbot.briefs.extractive import extractive_brief
+from briefbot.briefs.types import Brief, count_words
 from briefbot.errors import BriefbotError, EmptyScopeError
 from briefbot.evals.stats import percentile
+from briefbot.grounding.scope import Scope, article_passages
 from briefbot.ingest.chunking import chunk_article
 from briefbot.models import Article, Chunk, article_id_for
 from briefbot.settings import Settings

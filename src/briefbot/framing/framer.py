@@ -34,7 +34,7 @@ from briefbot.settings import Settings
 from briefbot.text.sentences import split_sentences
 
 if TYPE_CHECKING:
-    from briefbot.briefs.briefer import Brief
+    from briefbot.briefs.types import Brief
     from briefbot.retrieval import Retrieval
 
 RetrieveFn = Callable[..., "Retrieval"]

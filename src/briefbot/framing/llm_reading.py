@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from briefbot.answers.llm import format_passage, pack_passages, parse_answer
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatModel
-from briefbot.briefs.briefer import article_passages
 from briefbot.citations import Citation, CitedSentence, Passage, Usage
+from briefbot.grounding.scope import article_passages
 from briefbot.grounding.verify import verify_sentences
 from briefbot.models import Article, Chunk
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
