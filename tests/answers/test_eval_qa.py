@@ -13,17 +13,16 @@ from briefbot import Briefbot, Settings
 from briefbot.cli import app
 from briefbot.errors import SourceError
 from briefbot.evals.datasets import QAItem, load_realtimeqa, load_rgb, rgb_articles
-from briefbot.evals.qa import (
+from briefbot.evals.realtimeqa import (
     RealTimeQAResult,
     RetrieverResult,
     audit_corpus_oracle,
-    contains_any,
     evaluate_realtimeqa,
-    evaluate_rgb,
     oracle_audit_markdown,
     realtimeqa_markdown,
-    rgb_markdown,
 )
+from briefbot.evals.rgb import evaluate_rgb, rgb_markdown
+from briefbot.evals.scoring import contains_any
 from tests.fakes import FakeEmbedder
 
 STORM = (

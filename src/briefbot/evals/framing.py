@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from briefbot.backends.embedders import Embedder
 from briefbot.errors import SourceError
+from briefbot.evals.stats import percent
 from briefbot.framing.analyzer import SentenceAnalysis, analyze_text
 from briefbot.framing.compare import align
 from briefbot.framing.lexicons import Lexicon
@@ -418,10 +419,6 @@ def evaluate_neus(items: Sequence[tuple[str, str]], lexicon: Lexicon) -> list[Le
     return rows
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
 def _lift(recall: float | None, rate: float | None) -> str:
     return "n/a" if recall is None or not rate else f"{recall / rate:.2f}"
 
@@ -438,26 +435,27 @@ def render_markdown(basil: BasilResult | None, neus: list[LeanRow] | None) -> st
             "| lexical bias (`lex` spans) | flags | precision | recall | F1 "
             "| per-article Spearman |",
             "|---|---|---|---|---|---|",
-            f"| loaded-term lexicon | {basil.lex.flags} | {_pct(basil.lex.precision)} | "
-            f"{_pct(basil.lex.recall)} | {_pct(basil.lex.f1)} | {basil.article_spearman:.2f} |",
+            f"| loaded-term lexicon | {basil.lex.flags} | {percent(basil.lex.precision)} | "
+            f"{percent(basil.lex.recall)} | {percent(basil.lex.f1)} | "
+            f"{basil.article_spearman:.2f} |",
             f"| baseline: words with strong VADER sentiment (absolute compound ≥ "
             f"{BASELINE_WORD_COMPOUND}) | {basil.lex_baseline.flags} | "
-            f"{_pct(basil.lex_baseline.precision)} | {_pct(basil.lex_baseline.recall)} | "
-            f"{_pct(basil.lex_baseline.f1)} | {basil.baseline_spearman:.2f} |",
+            f"{percent(basil.lex_baseline.precision)} | {percent(basil.lex_baseline.recall)} | "
+            f"{percent(basil.lex_baseline.f1)} | {basil.baseline_spearman:.2f} |",
             "",
             f"Precision of lexicon flags outside quotation marks only: "
-            f"{_pct(basil.lex_precision_writer_voice)}.",
+            f"{percent(basil.lex_precision_writer_voice)}.",
             "",
             "| informational bias (`inf` spans) | recall | sentences flagged | lift |",
             "|---|---|---|---|",
             f"| one-sided (evaluative voice) or reported by this outlet only "
-            f"(aligned with {basil.embedder or 'no embedder'}) | {_pct(basil.inf_recall)} | "
-            f"{_pct(basil.inf_flag_rate)} | {_lift(basil.inf_recall, basil.inf_flag_rate)} |",
-            f"| evaluative voice only | {_pct(basil.inf_evaluative_only_recall)} | "
-            f"{_pct(basil.inf_evaluative_flag_rate)} | "
+            f"(aligned with {basil.embedder or 'no embedder'}) | {percent(basil.inf_recall)} | "
+            f"{percent(basil.inf_flag_rate)} | {_lift(basil.inf_recall, basil.inf_flag_rate)} |",
+            f"| evaluative voice only | {percent(basil.inf_evaluative_only_recall)} | "
+            f"{percent(basil.inf_evaluative_flag_rate)} | "
             f"{_lift(basil.inf_evaluative_only_recall, basil.inf_evaluative_flag_rate)} |",
             f"| baseline: sentences with absolute compound ≥ {STRONG_SENTIMENT} | "
-            f"{_pct(basil.inf_baseline_recall)} | {_pct(basil.inf_baseline_flag_rate)} | "
+            f"{percent(basil.inf_baseline_recall)} | {percent(basil.inf_baseline_flag_rate)} | "
             f"{_lift(basil.inf_baseline_recall, basil.inf_baseline_flag_rate)} |",
             "",
             "Lift is recall divided by the share of sentences flagged: flagging sentences at "
@@ -483,8 +481,8 @@ def render_markdown(basil: BasilResult | None, neus: list[LeanRow] | None) -> st
         ]
         lines += [
             f"| {r.lean} | {r.articles} | {r.words} | {r.loaded_per_1000} | "
-            f"{r.baseline_per_1000} | {r.mean_compound:+.3f} | {_pct(r.evaluative_share)} | "
-            f"{_pct(r.attributed_share)} |"
+            f"{r.baseline_per_1000} | {r.mean_compound:+.3f} | {percent(r.evaluative_share)} | "
+            f"{percent(r.attributed_share)} |"
             for r in neus
         ]
     return "\n".join(lines)
