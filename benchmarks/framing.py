@@ -15,13 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import SHARED_DATA, machine, stamp, write_section
 
 from briefbot.backends.embedders import create_embedder
-from briefbot.evals.framing import (
-    evaluate_basil,
-    evaluate_neus,
-    load_basil,
-    load_neus,
-    render_markdown,
-)
+from briefbot.evals.datasets import load_allsides, load_basil
+from briefbot.evals.framing import evaluate_basil, evaluate_neus, render_markdown
 from briefbot.framing.lexicons import load_lexicon
 from briefbot.settings import Settings
 
@@ -46,7 +41,7 @@ def main() -> None:
     )
     aligned_s = time.perf_counter() - started
     started = time.perf_counter()
-    neus = evaluate_neus(load_neus(args.data / "neus" / "allsides_stories.jsonl"), lexicon)
+    neus = evaluate_neus(load_allsides(args.data / "neus" / "allsides_stories.jsonl"), lexicon)
     neus_s = time.perf_counter() - started
     assert lexical.lex == basil.lex
     table = render_markdown(basil, neus)

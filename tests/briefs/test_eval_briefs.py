@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from briefbot.cli import app
-from briefbot.evals.briefs import lead3, load_frank, load_neus, run, table
+from briefbot.evals.briefs import lead3, run, table
+from briefbot.evals.datasets import load_frank, load_neus
 from briefbot.settings import Settings
 from tests.fakes import FakeEmbedder
 

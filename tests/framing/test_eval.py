@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from briefbot.errors import SourceError
-from briefbot.evals.framing import (
-    evaluate_basil,
-    evaluate_neus,
-    load_basil,
-    load_neus,
-    render_markdown,
-    score_spans,
-)
+from briefbot.evals.datasets import load_allsides, load_basil
+from briefbot.evals.framing import evaluate_basil, evaluate_neus, render_markdown, score_spans
 from briefbot.framing.lexicons import load_lexicon
 from tests.fakes import FakeEmbedder
 
@@ -83,7 +77,7 @@ def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"pass \.\./shared/data/basil"):
         load_basil(tmp_path)
     with pytest.raises(SourceError, match=r"allsides_stories\.jsonl"):
-        load_neus(tmp_path / "missing.jsonl")
+        load_allsides(tmp_path / "missing.jsonl")
 
 
 def test_neus_per_lean(tmp_path: Path) -> None:
@@ -95,7 +89,7 @@ def test_neus_per_lean(tmp_path: Path) -> None:
         }
     }
     path.write_text(json.dumps(story) + "\n\n")
-    rows = {row.lean: row for row in evaluate_neus(load_neus(path), load_lexicon())}
+    rows = {row.lean: row for row in evaluate_neus(load_allsides(path), load_lexicon())}
     assert rows["left"].loaded_per_1000 > 0
     assert rows["right"].loaded_per_1000 == 0
     assert rows["right"].attributed_share == 1.0

@@ -243,13 +243,8 @@ def framing_eval(
 ) -> None:
     """Loaded-term precision/recall (BASIL) and per-lean density (NeuS), beside a baseline."""
     from briefbot.backends.embedders import create_embedder
-    from briefbot.evals.framing import (
-        evaluate_basil,
-        evaluate_neus,
-        load_basil,
-        load_neus,
-        render_markdown,
-    )
+    from briefbot.evals.datasets import load_allsides, load_basil
+    from briefbot.evals.framing import evaluate_basil, evaluate_neus, render_markdown
     from briefbot.framing.lexicons import load_lexicon
     from briefbot.settings import Settings
 
@@ -264,7 +259,9 @@ def framing_eval(
         basil = evaluate_basil(
             load_basil(data / "basil", limit), lexicon, aligner, settings.framing_similarity
         )
-        neus = evaluate_neus(load_neus(data / "neus" / "allsides_stories.jsonl", limit), lexicon)
+        neus = evaluate_neus(
+            load_allsides(data / "neus" / "allsides_stories.jsonl", limit), lexicon
+        )
         if as_json:
             print(
                 json.dumps(

@@ -7,8 +7,6 @@ article's brief against its reference highlights. Briefs are built on the produc
 
 from __future__ import annotations
 
-import json
-import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +19,7 @@ from briefbot.backends.embedders import Embedder
 from briefbot.briefs.extractive import extractive_brief
 from briefbot.briefs.types import Brief, count_words
 from briefbot.errors import BriefbotError, EmptyScopeError
+from briefbot.evals.datasets import Item, load_frank, load_neus
 from briefbot.evals.stats import percentile
 from briefbot.grounding.scope import Scope, article_passages
 from briefbot.ingest.chunking import chunk_article
@@ -29,53 +28,8 @@ from briefbot.settings import Settings
 from briefbot.text.sentences import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
-_NEUS_FIELD = re.compile(r"TITLE=>\s*(?P<title>.*?)\s*ARTICLE=>\s*(?P<body>.*)", re.DOTALL)
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Item:
-    """One evaluation case: source articles and the human reference summary."""
-
-    name: str
-    articles: list[tuple[str, str]]  # (title, text)
-    reference: str
-
-
-def _neus_part(part: str) -> tuple[str, str]:
-    match = _NEUS_FIELD.match(part.strip())
-    if match is None:
-        return "", part.strip()
-    return match.group("title").strip(), match.group("body").strip()
-
-
-def _window(items: list[Item], offset: int, limit: int | None) -> list[Item]:
-    return items[offset : offset + limit] if limit else items[offset:]
-
-
-def load_neus(folder: Path, limit: int | None = None, offset: int = 0) -> list[Item]:
-    """Stories of ``val.source`` (3 articles split by ``[SEP]``) with ``val.target`` roundups."""
-    sources = (folder / "val.source").read_text(encoding="utf-8").splitlines()
-    targets = (folder / "val.target").read_text(encoding="utf-8").splitlines()
-    items = []
-    for index, (source, target) in enumerate(zip(sources, targets, strict=True)):
-        articles = [_neus_part(part) for part in source.split("[SEP]") if part.strip()]
-        items.append(Item(f"neus-{index}", articles, _neus_part(target)[1]))
-    return _window(items, offset, limit)
-
-
-def load_frank(folder: Path, limit: int | None = None, offset: int = 0) -> list[Item]:
-    """CNN/DM articles of FRANK (those with ``*_reference`` highlights)."""
-    items = []
-    for path in sorted((folder / "articles").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        references = sorted(k for k in data if k.endswith("_reference"))
-        if not references or not data.get("article"):
-            continue
-        reference = str(data.get("bart_reference") or data[references[0]])
-        items.append(Item(f"frank-{path.stem[:12]}", [("", str(data["article"]))], reference))
-    return _window(items, offset, limit)
 
 
 def lead3(articles: list[tuple[str, str]], max_words: int) -> str:

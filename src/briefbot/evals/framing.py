@@ -9,19 +9,15 @@ The lexical metrics need no embedder; the omission metric uses one when given.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from briefbot.backends.embedders import Embedder
-from briefbot.errors import SourceError
+from briefbot.evals.datasets import BasilArticle
 from briefbot.evals.stats import percent
 from briefbot.framing.analyzer import SentenceAnalysis, analyze_text
 from briefbot.framing.compare import align
@@ -32,107 +28,6 @@ from briefbot.text.sentences import Span
 BASELINE_WORD_COMPOUND = 0.5
 """A word is 'strongly opinionated' for the baseline when its own VADER compound reaches this."""
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
-
-
-@dataclass
-class BasilArticle:
-    key: str
-    triplet: str
-    outlet: str
-    text: str
-    sentences: list[Span]
-    lex: list[tuple[int, int]] = field(default_factory=list)
-    inf: list[tuple[int, int]] = field(default_factory=list)
-    unplaced: int = 0
-
-
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(str(path), f"not readable JSON: {exc}") from exc
-
-
-def _maybe_json(value: Any) -> Any:
-    """Some BASIL fields are JSON inside a string."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _basil_text(paragraphs: Any, location: str) -> tuple[str, list[Span]]:
-    paragraphs = _maybe_json(paragraphs)
-    if not isinstance(paragraphs, list):
-        raise SourceError(location, "body-paragraphs is not a list of paragraphs")
-    parts: list[str] = []
-    spans: list[Span] = []
-    position = 0
-    for paragraph in paragraphs:
-        sentences = _maybe_json(paragraph)
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        if not isinstance(sentences, list):
-            continue
-        for index, sentence in enumerate(s for s in sentences if isinstance(s, str) and s.strip()):
-            separator = (" " if index else "\n\n") if parts else ""
-            parts.append(separator + sentence)
-            position += len(separator)
-            spans.append(Span(position, position + len(sentence), sentence))
-            position += len(sentence)
-    return "".join(parts), spans
-
-
-def _place(
-    sentences: Sequence[Span], text: str, snippet: str, start: int, end: int
-) -> tuple[int, int] | None:
-    """Article offsets of an annotation whose offsets are within one sentence."""
-    for sentence in sentences:
-        if sentence.text[start:end] == snippet:
-            return sentence.start + start, sentence.start + end
-    found = text.find(snippet) if snippet else -1
-    return (found, found + len(snippet)) if found >= 0 else None
-
-
-def load_basil(folder: Path, limit: int | None = None) -> list[BasilArticle]:
-    """Articles with their ``lex``/``inf`` spans in article offsets (unplaceable ones counted)."""
-    files = sorted((folder / "articles").glob("*/*.json"))
-    if not files:
-        raise SourceError(str(folder), "no articles/<year>/*.json; pass ../shared/data/basil")
-    articles: list[BasilArticle] = []
-    for path in files[:limit] if limit else files:
-        record = _json(path)
-        text, sentences = _basil_text(record.get("body-paragraphs"), str(path))
-        article = BasilArticle(
-            key=path.stem,
-            triplet=str(record.get("triplet-uuid") or path.stem.rsplit("_", 1)[0]),
-            outlet=str(record.get("source", "unknown")).casefold(),
-            text=text,
-            sentences=sentences,
-        )
-        annotation = folder / "annotations" / path.parent.name / f"{path.stem}_ann.json"
-        if annotation.exists():
-            data = _maybe_json(_json(annotation))
-            phrases = _maybe_json(data.get("phrase-level-annotations", []))
-            for phrase in phrases if isinstance(phrases, list) else []:
-                if not isinstance(phrase, dict) or phrase.get("bias") not in ("lex", "inf"):
-                    continue
-                try:
-                    start, end = int(phrase["start"]), int(phrase["end"])
-                except (KeyError, TypeError, ValueError):
-                    article.unplaced += 1
-                    continue
-                placed = _place(sentences, text, str(phrase.get("txt", "")), start, end)
-                if placed is None:
-                    article.unplaced += 1
-                elif phrase["bias"] == "lex":
-                    article.lex.append(placed)
-                else:
-                    article.inf.append(placed)
-        articles.append(article)
-    return articles
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -363,31 +258,6 @@ class LeanRow(BaseModel):
     mean_compound: float
     evaluative_share: float
     attributed_share: float
-
-
-def load_neus(path: Path, limit: int | None = None) -> list[tuple[str, str]]:
-    """(lean, body text) for every outlet article of ``allsides_stories.jsonl``."""
-    if not path.is_file():
-        raise SourceError(str(path), "not found; pass ../shared/data/neus/allsides_stories.jsonl")
-    found: list[tuple[str, str]] = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines[:limit] if limit else lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{number}", f"invalid JSON: {exc.msg}") from exc
-        news = record.get("news") if isinstance(record, dict) else None
-        for lean, item in (news or {}).items():
-            body = item.get("newBody") if isinstance(item, dict) else None
-            if isinstance(body, str):
-                body = [body]
-            if isinstance(body, list):
-                text = "\n\n".join(p for p in body if isinstance(p, str) and p.strip())
-                if text:
-                    found.append((str(lean), text))
-    return found
 
 
 def evaluate_neus(items: Sequence[tuple[str, str]], lexicon: Lexicon) -> list[LeanRow]:
