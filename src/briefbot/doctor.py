@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from briefbot.backends.lexical import fingerprint
-from briefbot.ingest.chunking import chunk_article
 
 if TYPE_CHECKING:
     from briefbot.facade import Briefbot
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Check = Literal["orphan-chunks", "chunk-count", "offsets", "bm25", "embedder"]
-_PAGE = 1000
 
 
 @dataclass
@@ -86,40 +84,26 @@ class _ChunkRow:
 
 
 def _chunk_rows(bot: Briefbot) -> list[_ChunkRow]:
-    rows: list[_ChunkRow] = []
-    offset = 0
-    while True:
-        page = bot.store.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-        for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-            rows.append(
-                _ChunkRow(
-                    id=cid,
-                    article_id=str(meta.get("article_id", "")),
-                    ordinal=int(meta.get("ordinal", -1)),
-                    start=int(meta.get("start", -1)),
-                    end=int(meta.get("end", -1)),
-                    text=doc or "",
-                )
-            )
-        if len(page["ids"]) < _PAGE:
-            return rows
-        offset += _PAGE
+    return [
+        _ChunkRow(
+            id=cid,
+            article_id=str(meta.get("article_id", "")),
+            ordinal=int(meta.get("ordinal", -1)),
+            start=int(meta.get("start", -1)),
+            end=int(meta.get("end", -1)),
+            text=doc or "",
+        )
+        for cid, doc, meta in bot.store.iter_chunk_records()
+    ]
 
 
 def _article_texts(bot: Briefbot) -> tuple[dict[str, str], dict[str, int]]:
     texts: dict[str, str] = {}
     counts: dict[str, int] = {}
-    offset = 0
-    while True:
-        page = bot.store.articles.get(
-            include=["documents", "metadatas"], limit=_PAGE, offset=offset
-        )
-        for aid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-            texts[aid] = doc or ""
-            counts[aid] = int(meta.get("chunk_count", 0))
-        if len(page["ids"]) < _PAGE:
-            return texts, counts
-        offset += _PAGE
+    for aid, doc, meta in bot.store.iter_article_records():
+        texts[aid] = doc or ""
+        counts[aid] = int(meta.get("chunk_count", 0))
+    return texts, counts
 
 
 def bm25_cache_fingerprint(cache_dir: Path | None) -> str | None:
@@ -265,7 +249,7 @@ def repair(bot: Briefbot) -> Health:
             if check in by_check:
                 broken.update(by_check[check].ids)
         if broken and "embedder" not in by_check:
-            rechunked = _rechunk(bot, sorted(broken))
+            rechunked = bot.ingestor.rechunk(sorted(broken))
             repairs.append(f"re-chunked and re-embedded {rechunked} articles from their text")
         if "bm25" in by_check or orphans or broken:
             bot.bm25.refresh()
@@ -273,25 +257,3 @@ def repair(bot: Briefbot) -> Health:
         after = diagnose(bot)
     after.repairs = repairs
     return after
-
-
-def _rechunk(bot: Briefbot, article_ids: list[str]) -> int:
-    records = bot.store.article_records(article_ids)
-    done = 0
-    for aid in article_ids:
-        article = bot.store.get_article(aid)
-        if article is None:
-            continue
-        chunks = chunk_article(
-            aid,
-            article.text,
-            bot.embedder,
-            bot.settings.chunk_max_tokens,
-            bot.settings.chunk_overlap_sentences,
-        )
-        vectors = bot.embedder.embed([c.text for c in chunks])
-        signature = str(records.get(aid, {}).get("minhash", ""))
-        bot.store.put_article(article, chunks, vectors, signature)
-        log.info("re-chunked article %s into %d chunks", aid, len(chunks))
-        done += 1
-    return done

@@ -238,6 +238,16 @@ class ChromaStore:
                 return
             offset += _PAGE
 
+    def iter_chunk_records(self) -> Iterator[tuple[str, str, Metadata]]:
+        """Every stored chunk as (id, text, metadata), page by page."""
+        for page in self._paged_get(self.chunks, ["documents", "metadatas"]):
+            yield from zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+
+    def iter_article_records(self) -> Iterator[tuple[str, str, Metadata]]:
+        """Every stored article record as (id, text, metadata), page by page."""
+        for page in self._paged_get(self.articles, ["documents", "metadatas"]):
+            yield from zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+
     def article_records(self, ids: Sequence[str]) -> dict[str, Metadata]:
         """Metadata of the given article ids that exist."""
         if not ids:

@@ -181,17 +181,39 @@ class Ingestor:
         self.store.update_article_metadata(updated)
         report.duplicates.append(match_id)
 
+    def chunks_of(self, article: Article) -> list[Chunk]:
+        """``article`` cut into chunks with the store's chunk settings."""
+        return chunk_article(
+            article.id,
+            article.text,
+            self.embedder,
+            self.settings.chunk_max_tokens,
+            self.settings.chunk_overlap_sentences,
+        )
+
+    def rechunk(self, article_ids: Sequence[str]) -> int:
+        """Chunk and embed stored articles again (``briefbot doctor --repair``); the count done."""
+        records = self.store.article_records(article_ids)
+        done = 0
+        for article_id in article_ids:
+            article = self.store.get_article(article_id)
+            if article is None:
+                continue
+            chunks = self.chunks_of(article)
+            vectors = self.embedder.embed([c.text for c in chunks])
+            signature = str(records.get(article_id, {}).get("minhash", ""))
+            self.store.put_article(article, chunks, vectors, signature)
+            log.info("re-chunked article %s into %d chunks", article_id, len(chunks))
+            done += 1
+        if done and self.on_change:
+            self.on_change()
+        return done
+
     def _embed_and_store(
         self, pending: list[_Pending], index: dedup.NearDuplicateIndex, report: IngestReport
     ) -> None:
         for item in pending:
-            item.chunks = chunk_article(
-                item.article.id,
-                item.article.text,
-                self.embedder,
-                self.settings.chunk_max_tokens,
-                self.settings.chunk_overlap_sentences,
-            )
+            item.chunks = self.chunks_of(item.article)
         texts = [c.text for item in pending for c in item.chunks]
         vectors = (
             self.embedder.embed(texts)
