@@ -48,6 +48,7 @@ run: $(VENV)/.seeded
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install-dev
 	$(BIN)/mypy src/
@@ -58,6 +59,7 @@ pytest: install-dev system-deps
 test: install-dev system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy src/
 	$(BIN)/pytest
 

@@ -6,8 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from briefbot import Briefbot, BriefbotError
-from briefbot.answers.types import Answer
+from briefbot import Answer, Briefbot, BriefbotError
 from briefbot.ui import components
 from briefbot.ui import text as fmt
 

@@ -6,10 +6,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from briefbot import Briefbot, BriefbotError
-from briefbot.citations import SourceRef
-from briefbot.framing.report import ArticleFraming, Comparison, FramingReport
-from briefbot.models import Article
+from briefbot import Article, Briefbot, BriefbotError, FramingReport, SourceRef
+from briefbot.framing.report import ArticleFraming, Comparison
 from briefbot.ui import components
 from briefbot.ui import text as fmt
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from briefbot import Briefbot, BriefbotError, IngestReport
-from briefbot.models import Article
+from briefbot import Article, Briefbot, BriefbotError, IngestReport
 from briefbot.ui import text as fmt
 
 bot: Briefbot = st.session_state.briefbot
