@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -17,8 +18,9 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
 
 from briefbot import Briefbot, Settings  # noqa: E402
 from briefbot.backends.embedders import Embedder, MiniLMEmbedder, register_embedder  # noqa: E402
-from tests.fakes import FakeEmbedder  # noqa: E402
+from tests.fakes import FakeChatModel, FakeEmbedder  # noqa: E402
 from tests.local_servers import running_llama_server  # noqa: E402
+from tests.stub_server import StubLLMServer  # noqa: E402
 
 # `BRIEFBOT_EMBEDDER=fake` lets CLI and app tests run without loading the real model.
 register_embedder("fake")(lambda settings: FakeEmbedder())
@@ -92,3 +94,36 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real llama.cpp server (SmolLM2-135M) for the whole session; yields its /v1 URL."""
     with running_llama_server(tmp_path_factory.mktemp("llama-server")) as url:
         yield url
+
+
+# --- LLM fixtures: a scripted fake chat model, a stub and a real OpenAI server -------------
+
+TEST_API_KEY = "sk-test-0123456789abcdefSECRET"
+
+
+@pytest.fixture
+def fake_chat() -> FakeChatModel:
+    return FakeChatModel()
+
+
+@pytest.fixture
+def stub_llm() -> Iterator[StubLLMServer]:
+    server = StubLLMServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm_settings(settings: Settings, stub_llm: StubLLMServer) -> Settings:
+    """Settings pointing at the stub server, with tiny backoff and a short timeout."""
+    return settings.model_copy(
+        update={
+            "openai_base_url": stub_llm.url,
+            "openai_api_key": SecretStr(TEST_API_KEY),
+            "llm_model": "gpt-4o-mini",
+            "llm_backoff_s": 0.01,
+            "llm_backoff_max_s": 0.05,
+            "llm_max_retries": 2,
+            "llm_timeout_s": 2.0,
+        }
+    )

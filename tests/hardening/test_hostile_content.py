@@ -17,8 +17,8 @@ from briefbot.grounding.injection import INJECTION_NOTE, find_instructions
 from briefbot.ingest.loaders import article_from_html
 from briefbot.models import Article, article_id_for
 from briefbot.render import render_markdown, render_text
-from tests.answers.stub_server import Reply, StubLLMServer
 from tests.fakes import FakeEmbedder
+from tests.stub_server import Reply, StubLLMServer
 
 HOSTILE_TITLE = "[x](http://evil) <script>alert(1)</script>\x1b[31m"
 MAYOR_TEXT = (

@@ -18,9 +18,9 @@ import pytest
 from briefbot import Briefbot, Settings
 from briefbot.backends.llm import create_chat_model
 from briefbot.errors import LLMError
-from tests.answers.stub_server import Reply, StubLLMServer
 from tests.fakes import FakeEmbedder
 from tests.hardening.servers import closing_server
+from tests.stub_server import Reply, StubLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEFBOT = Path(sys.executable).with_name("briefbot")

@@ -13,11 +13,11 @@ import pytest
 
 from briefbot import Briefbot, Settings
 from briefbot.errors import StoreError
-from tests.answers.stub_server import Reply, StubLLMServer
+from tests.backends.test_store_server import chroma_executable
 from tests.conftest import SEEDS
 from tests.fakes import FakeEmbedder
-from tests.foundation.test_chroma_server import chroma_executable
 from tests.local_servers import free_port
+from tests.stub_server import Reply, StubLLMServer
 
 QUESTION = "How many North Korean troops and engineers are being sent to Russia?"
 

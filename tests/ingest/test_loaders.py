@@ -12,7 +12,7 @@ from briefbot.ingest.fetch import Fetcher
 from briefbot.ingest.loaders import load_source
 from briefbot.models import Article, Skipped
 from briefbot.settings import Settings
-from tests.foundation.http_fixtures import LocalSite
+from tests.ingest.http_fixtures import LocalSite
 
 BODY = (
     "The council voted 7-2 on Tuesday to approve the new budget, officials said.\n\n"

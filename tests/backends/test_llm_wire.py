@@ -12,11 +12,10 @@ from briefbot.backends.llm import ChatMessage, OpenAIChatModel, create_chat_mode
 from briefbot.citations import Passage
 from briefbot.errors import ConfigError, LLMError
 from briefbot.settings import Settings
-from tests.answers.conftest import TEST_API_KEY
 from tests.answers.helpers import DEMINERS, ENGINEERS, WEATHER, passage
-from tests.answers.stub_server import Reply, StubLLMServer
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, TEST_API_KEY
 from tests.fakes import FakeEmbedder
+from tests.stub_server import Reply, StubLLMServer
 
 QUESTION: list[ChatMessage] = [{"role": "user", "content": "How many engineers?"}]
 PASSAGES: list[Passage] = [passage(1, ENGINEERS), passage(2, DEMINERS), passage(3, WEATHER)]
