@@ -1,4 +1,4 @@
-"""Invariant: whatever the text, every finding's citation is an exact slice of the article."""
+"""Invariants: whatever the text, every finding cites whole words, and names what it cites."""
 
 from __future__ import annotations
 
@@ -34,5 +34,17 @@ def test_every_citation_is_a_slice(words: list[str]) -> None:
     citations += [p.citation for p in critical.unquoted_parties]
     citations += [c for s in neutral.sentences for c in s.citations]
     for citation in citations:
-        assert text[citation.start : citation.end] == citation.quote
         assert citation.quote.strip()
+        assert on_word_boundaries(text, citation.start, citation.end), citation
+    for finding in critical.loaded_terms + critical.hedges:
+        # the finding names the very words it cites
+        assert finding.text == finding.citation.quote
+    for party in critical.unquoted_parties:
+        assert party.name.split()[0].casefold() in party.citation.quote.casefold()
+
+
+def on_word_boundaries(text: str, start: int, end: int) -> bool:
+    """No word is cut: the span neither starts nor ends inside a word."""
+    inside_start = start > 0 and text[start - 1].isalnum() and text[start].isalnum()
+    inside_end = end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
+    return not inside_start and not inside_end

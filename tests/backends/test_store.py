@@ -1,0 +1,98 @@
+"""The Chroma store on its own: write order, replacement of stale chunks, filters, deletes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from briefbot.backends.store import ChromaStore, chunk_where
+from briefbot.errors import EmbedderMismatchError, NotFoundError
+from briefbot.ingest.chunking import chunk_article
+from briefbot.models import Article, SearchFilters
+from briefbot.settings import Settings
+from tests.fakes import FakeEmbedder, news_article
+
+TEXT = (
+    "North Korea is sending engineers to Russia. The engineers will rebuild Kursk. "
+    "Seoul's spy agency said so on Tuesday. Moscow did not comment on the report."
+)
+
+
+def store_with(settings: Settings, *articles: Article) -> tuple[ChromaStore, FakeEmbedder]:
+    embedder = FakeEmbedder(max_tokens=12)
+    store = ChromaStore(settings, embedder.name, embedder.dimension)
+    for article in articles:
+        chunks = chunk_article(article.id, article.text, embedder, 12)
+        store.put_article(article, chunks, embedder.embed([c.text for c in chunks]), "sig")
+    return store, embedder
+
+
+def test_an_article_and_its_chunks_round_trip(settings: Settings) -> None:
+    article = news_article(TEXT, "Engineers", source="Yonhap")
+    store, _ = store_with(settings, article)
+    stored = store.article(article.id)
+    assert stored.text == TEXT and stored.title == "Engineers" and stored.source == "Yonhap"
+    chunks = store.chunks_of(article.id)
+    assert len(chunks) == stored.chunk_count > 1
+    assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+    for chunk in chunks:
+        assert TEXT[chunk.start : chunk.end] == chunk.text
+    assert store.count_articles() == 1 and store.count_chunks() == len(chunks)
+    ids = {cid for cid, _, _ in store.iter_chunk_records()}
+    assert ids == {c.id for c in chunks}
+
+
+def test_rewriting_an_article_with_fewer_chunks_drops_the_stale_ones(settings: Settings) -> None:
+    article = news_article(TEXT, "Engineers")
+    store, embedder = store_with(settings, article)
+    before = store.count_chunks()
+    one = chunk_article(article.id, article.text, FakeEmbedder(max_tokens=200), 200)
+    assert len(one) == 1 < before
+    store.put_article(article, one, embedder.embed([c.text for c in one]), "sig")
+    assert store.count_chunks() == 1
+    assert store.article(article.id).chunk_count == 1
+
+
+def test_delete_removes_the_record_and_every_chunk(settings: Settings) -> None:
+    keep = news_article("Floods hit the coast of Peru on Monday, officials said.", "Floods")
+    gone = news_article(TEXT, "Engineers")
+    store, _ = store_with(settings, keep, gone)
+    removed = store.delete_article(gone.id)
+    assert removed > 1
+    assert store.get_article(gone.id) is None
+    assert all(c.article_id == keep.id for c in store.iter_chunks())
+    with pytest.raises(NotFoundError, match=gone.id):
+        store.article(gone.id)
+
+
+def test_filters_reach_chroma_as_one_where_clause(settings: Settings) -> None:
+    dated = news_article(TEXT, "Engineers", published=datetime(2024, 11, 2, tzinfo=UTC))
+    older = news_article(
+        "Floods hit the coast of Peru on Monday, officials said.",
+        "Floods",
+        published=datetime(2023, 1, 5, tzinfo=UTC),
+    )
+    store, embedder = store_with(settings, dated, older)
+    where = chunk_where(SearchFilters(since=datetime(2024, 1, 1, tzinfo=UTC)), None)
+    vector = embedder.embed(["engineers"])[0]
+    found = store.query_chunks(vector, 10, where)
+    assert found and {chunk.article_id for chunk, _ in found} == {dated.id}
+    assert chunk_where(None, None) is None
+
+
+def test_opening_with_another_embedder_is_refused(settings: Settings) -> None:
+    store_with(settings, news_article(TEXT, "Engineers"))
+    with pytest.raises(EmbedderMismatchError, match="BRIEFBOT_EMBEDDER"):
+        ChromaStore(settings, "another-model", 8)
+
+
+def test_chunk_embeddings_come_back_as_written(settings: Settings) -> None:
+    article = news_article(TEXT, "Engineers")
+    store, embedder = store_with(settings, article)
+    chunks = store.chunks_of(article.id)
+    stored = store.chunk_embeddings([c.id for c in chunks])
+    expected = embedder.embed([c.text for c in chunks])
+    for chunk, vector in zip(chunks, expected, strict=True):
+        assert np.allclose(stored[chunk.id], vector, atol=1e-5)
