@@ -78,7 +78,7 @@ def main() -> None:
             "sentences first, cut to the same word budget. Briefs are built on the product path "
             "(chunking, passages, extractive selection, verifier) without a store; time per "
             "brief includes embedding and verification. The selection weights in "
-            "`src/briefbot/briefs.py` were chosen on the first 60 items of each set; "
+            "`src/briefbot/briefs/extractive.py` were chosen on the first 60 items of each set; "
             "`--offset 60` measures on items that played no part in that choice.",
         ]
     )
