@@ -2,15 +2,74 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import httpx
+from dotenv import dotenv_values
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from briefbot.errors import ConfigError
+
+ENV_PREFIX = "BRIEFBOT_"
+
+Price = Annotated[float, Field(ge=0)]
+"""USD per million tokens."""
+
+_JSON_EXAMPLES = {
+    "fetch_allowed_hosts": '["news.intranet:8080"]',
+    "llm_prices": '{"my-model": [0.15, 0.6]}',
+}
+"""The settings given as JSON, each with an example for error messages."""
+
+_URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@")
+_USERINFO_IN_TEXT = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@")
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@`` part; scheme, host, port and path are kept."""
+    return _URL_USERINFO.sub(r"\1", url.strip())
+
+
+def redact_userinfo(text: str) -> str:
+    """``text`` with the ``user:password@`` part of every URL in it removed (for messages)."""
+    return _USERINFO_IN_TEXT.sub(r"\1", text)
+
+
+def _http_url(value: str | None, what: str) -> str | None:
+    """An http(s) URL with a host, or None when unset or blank; the error never shows it."""
+    if value is None or not value.strip():
+        return None
+    try:
+        url = httpx.URL(value.strip())
+    except (httpx.InvalidURL, ValueError):
+        raise ValueError(f"not a valid {what} URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"the {what} must be an http:// or https:// URL with a host")
+    return value.strip()
+
+
+def _json(value: Any, field: str) -> Any:
+    """A JSON-typed setting's text parsed (blank: unset); the error names no part of it."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        where = f"{exc.msg} at character {exc.pos}"
+        raise ValueError(
+            f"not valid JSON ({where}); expected e.g. {_JSON_EXAMPLES[field]}"
+        ) from None
 
 
 def default_store_path() -> Path:
@@ -21,11 +80,12 @@ class Settings(BaseSettings):
     """Every knob briefbot has. ``.env.example`` documents each one."""
 
     model_config = SettingsConfigDict(
-        env_prefix="BRIEFBOT_",
+        env_prefix=ENV_PREFIX,
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        allow_inf_nan=False,
     )
 
     # --- store -------------------------------------------------------------------------
@@ -64,13 +124,17 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Files and downloads larger than this are refused."
     )
-    fetch_timeout_s: float = Field(default=15.0, gt=0, description="Timeout of one HTTP fetch.")
-    fetch_max_redirects: int = Field(default=5, ge=0, description="Redirects followed per fetch.")
+    fetch_timeout_s: float = Field(
+        default=15.0, gt=0, le=3600, description="Timeout of one HTTP fetch."
+    )
+    fetch_max_redirects: int = Field(
+        default=5, ge=0, le=20, description="Redirects followed per fetch."
+    )
     allow_private_hosts: bool = Field(
         default=False,
         description="Allow fetching from loopback/private addresses (an intranet news server).",
     )
-    fetch_allowed_hosts: list[str] = Field(
+    fetch_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts ('host' or 'host:port') fetched even when they resolve to a private, "
         "loopback or link-local address: an explicit allowlist for intranets and tests. "
@@ -96,7 +160,10 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, description="Passages retrieved for an answer.")
     relevance_floor: float = Field(
         default=0.3,
-        description="Minimum cosine similarity of the best passage; below it briefbot refuses.",
+        ge=0,
+        le=1,
+        description="Minimum cosine similarity of the best passage (0 to 1); below it briefbot "
+        "refuses.",
     )
     retriever: Literal["hybrid", "dense", "bm25"] = Field(
         default="hybrid",
@@ -149,6 +216,8 @@ class Settings(BaseSettings):
     )
     brief_article_floor: float = Field(
         default=0.25,
+        ge=0,
+        le=1,
         description="A topic brief includes an article whose best chunk has at least this cosine "
         "similarity to the query (once the best of all clears relevance_floor).",
     )
@@ -191,9 +260,11 @@ class Settings(BaseSettings):
         default=8192, ge=512, description="Context window of the chat model, in tokens."
     )
     llm_max_answer_tokens: int = Field(default=512, ge=16, description="Tokens kept for output.")
-    llm_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one LLM request.")
+    llm_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600, description="Timeout of one LLM request."
+    )
     llm_max_retries: int = Field(
-        default=3, ge=0, description="Retries with backoff on 429 and 5xx responses."
+        default=3, ge=0, le=10, description="Retries with backoff on 429 and 5xx responses."
     )
     llm_judge: bool = Field(
         default=False, description="Also ask the LLM to judge each sentence's support."
@@ -205,12 +276,15 @@ class Settings(BaseSettings):
     )
     llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
     llm_backoff_s: float = Field(
-        default=0.5, ge=0, description="Delay before the first LLM retry; doubles each retry."
+        default=0.5,
+        ge=0,
+        le=60,
+        description="Delay before the first LLM retry; doubles each retry.",
     )
     llm_backoff_max_s: float = Field(
-        default=8.0, ge=0, description="Upper bound of one delay between LLM retries."
+        default=8.0, ge=0, le=300, description="Upper bound of one delay between LLM retries."
     )
-    llm_prices: dict[str, tuple[float, float]] = Field(
+    llm_prices: Annotated[dict[str, tuple[Price, Price]], NoDecode] = Field(
         default_factory=dict,
         description="USD per million (prompt, completion) tokens by model name, as JSON; "
         "added to and overriding the built-in price table (unknown models: no cost estimate).",
@@ -220,17 +294,33 @@ class Settings(BaseSettings):
         description="Directory of the prompt files; default: prompts/ of the briefbot checkout.",
     )
 
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url_is_an_http_url(cls, value: str | None) -> str | None:
+        return _http_url(value, "Chroma server")
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _base_url_is_an_http_url(cls, value: str | None) -> str | None:
+        return _http_url(value, "server")
+
+    @field_validator("fetch_allowed_hosts", mode="before")
+    @classmethod
+    def _hosts_from_json(cls, value: Any) -> Any:
+        parsed = _json(value, "fetch_allowed_hosts")
+        return [] if parsed is None else parsed
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _prices_from_json(cls, value: Any) -> Any:
+        parsed = _json(value, "llm_prices")
+        return {} if parsed is None else parsed
+
     @field_validator("fetch_proxy")
     @classmethod
     def _proxy_is_an_http_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
+        if value is None or _http_url(value.get_secret_value(), "proxy") is None:
             return None
-        try:
-            url = httpx.URL(value.get_secret_value().strip())
-        except (httpx.InvalidURL, ValueError):
-            raise ValueError("not a valid proxy URL") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("the proxy must be an http:// or https:// URL with a host")
         return value
 
     @property
@@ -240,17 +330,106 @@ class Settings(BaseSettings):
     @property
     def store_location(self) -> str:
         """Where the store lives, for messages: the server URL or the directory."""
-        return self.chroma_url or str(self.store_path)
+        return without_userinfo(self.chroma_url) if self.chroma_url else str(self.store_path)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """The repr of every field, URLs without their user-info (secrets are masked anyway)."""
+        for name, value in super().__repr_args__():
+            if name in ("chroma_url", "openai_base_url") and isinstance(value, str):
+                value = without_userinfo(value)
+            yield name, value
+
+
+def env_names(field: str) -> tuple[str, ...]:
+    """The variables that set ``field``, upper-case: its aliases, else ``BRIEFBOT_<FIELD>``."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(str(choice).upper() for choice in alias.choices)
+    if isinstance(alias, str):
+        return (alias.upper(),)
+    return (f"{ENV_PREFIX}{field.upper()}",)
+
+
+def _dotenv_files() -> list[Path]:
+    configured = Settings.model_config.get("env_file")
+    if configured is None:
+        return []
+    files = [configured] if isinstance(configured, str | Path) else list(configured)
+    return [Path(f).expanduser() for f in files if Path(f).expanduser().is_file()]
+
+
+def _dotenv_names() -> dict[str, str]:
+    """Upper-cased keys of the ``.env`` files, each with the file it is in."""
+    encoding = Settings.model_config.get("env_file_encoding")
+    return {
+        str(key).upper(): str(path)
+        for path in _dotenv_files()
+        for key in dotenv_values(path, encoding=encoding)
+    }
+
+
+def _unknown_names(environ: Mapping[str, str], dotenv: Mapping[str, str]) -> list[str]:
+    """A problem per ``BRIEFBOT_*`` variable that is no setting, with the nearest one."""
+    valid = {name for field in Settings.model_fields for name in env_names(field)}
+    known = sorted(n.removeprefix(ENV_PREFIX) for n in valid if n.startswith(ENV_PREFIX))
+    problems = []
+    where = [(name, "the environment") for name in environ]
+    where += [(name, path) for name, path in dotenv.items() if name not in environ]
+    for name, source in sorted(where):
+        if not name.startswith(ENV_PREFIX) or name in valid:
+            continue
+        near = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), known, n=1)
+        hint = f"did you mean {ENV_PREFIX}{near[0]}?" if near else "see .env.example"
+        problems.append(f"unknown setting {name} ({hint}) in {source}")
+    return problems
+
+
+def _field(loc: str | int | None) -> str | None:
+    """The field of an error location: a field name, or the first alias of one."""
+    key = str(loc)
+    if key in Settings.model_fields:
+        return key
+    return next((f for f in Settings.model_fields if key.upper() in env_names(f)), None)
+
+
+def _variable(field: str | None, environ: Mapping[str, str], dotenv: Mapping[str, str]) -> str:
+    """The variable the user set for ``field`` (of its aliases, the one found first)."""
+    if field is None:
+        return "a setting"
+    names = env_names(field)
+    for source in (environ, dotenv):
+        for name in names:
+            if name in source:
+                return name
+    return names[0]
 
 
 def load_settings() -> Settings:
-    """Settings from the environment and ``.env``; an invalid value becomes a ``ConfigError``
-    that names its variable and never repeats the value (it may be a secret)."""
+    """Settings from the environment and ``.env``, or a one-line ``ConfigError``.
+
+    An unknown ``BRIEFBOT_*`` variable (a typo) is an error naming the nearest setting. An
+    invalid value is an error naming the variable set and never repeating the value (it may
+    be a secret); other variables in ``.env`` (other tools') are left alone.
+    """
+    environ = {name.upper(): value for name, value in os.environ.items()}
+    dotenv = _dotenv_names()
+    unknown = _unknown_names(environ, dotenv)
+    if unknown:
+        raise ConfigError("; ".join(unknown))
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"BRIEFBOT_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"invalid setting: {problems}") from None
+        problems: list[str] = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = _field(error["loc"][0]) if error["loc"] else None
+            message = error["msg"].removeprefix("Value error, ").replace("\n", " ")
+            if field in _JSON_EXAMPLES and len(error["loc"]) > 1:  # inside the JSON
+                message += f" (expected e.g. {_JSON_EXAMPLES[field]})"
+            problem = f"{_variable(field, environ, dotenv)}: {message}"
+            if problem not in problems:
+                problems.append(problem)
+        raise ConfigError(f"invalid setting: {'; '.join(problems)}") from None
+    except SettingsError as exc:  # a value pydantic-settings could not even decode
+        named = re.search(r'field "(\w+)"', str(exc))
+        variable = _variable(_field(named.group(1)) if named else None, environ, dotenv)
+        raise ConfigError(f"invalid setting: {variable}: could not be decoded") from None
