@@ -15,7 +15,7 @@ from briefbot.backends.store import ChromaStore
 from briefbot.ingest.ingestor import Ingestor, Progress
 from briefbot.models import Article, Hit, IngestReport, SearchFilters
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
-from briefbot.settings import Settings
+from briefbot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from briefbot.answers.ask import Answerer
@@ -45,7 +45,7 @@ class Briefbot:
         embedder: Embedder | None = None,
     ) -> Briefbot:
         """Open (creating if needed) a store: a directory, or an http(s) Chroma server URL."""
-        settings = settings or Settings()
+        settings = settings or load_settings()
         if store is not None:
             location = str(store)
             if location.startswith(("http://", "https://")):

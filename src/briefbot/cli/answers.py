@@ -14,7 +14,7 @@ from briefbot.cli.options import parse_day
 from briefbot.facade import Briefbot
 from briefbot.models import SearchFilters
 from briefbot.render import render_markdown, render_text
-from briefbot.settings import Settings
+from briefbot.settings import load_settings
 
 CHAT_HISTORY_TURNS = 5
 """Earlier turns kept for rewriting follow-ups in ``chat``."""
@@ -48,7 +48,7 @@ MarkdownOption = Annotated[
 
 
 def _open(store: str | None, top_k: int | None) -> Briefbot:
-    settings = Settings()
+    settings = load_settings()
     if top_k is not None:
         settings = settings.model_copy(update={"top_k": top_k})
     return Briefbot.open(store=store or state.store, settings=settings)

@@ -109,10 +109,10 @@ def eval_brief(
     from briefbot.backends.embedders import create_embedder
     from briefbot.cli.common import errors_as_messages
     from briefbot.evals.briefs import iter_failures, run, table
-    from briefbot.settings import Settings
+    from briefbot.settings import load_settings
 
     with errors_as_messages():
-        settings = Settings()
+        settings = load_settings()
         embedder = create_embedder(settings)
         with Progress(
             TextColumn("{task.description}"),

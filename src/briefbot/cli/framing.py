@@ -246,10 +246,10 @@ def framing_eval(
     from briefbot.evals.datasets import load_allsides, load_basil
     from briefbot.evals.framing import evaluate_basil, evaluate_neus, render_markdown
     from briefbot.framing.lexicons import load_lexicon
-    from briefbot.settings import Settings
+    from briefbot.settings import load_settings
 
     with errors_as_messages():
-        settings = Settings()
+        settings = load_settings()
         lexicon = load_lexicon(settings.framing_lexicon_dir)
         aligner = None
         if embedder != "none":
