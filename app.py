@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from briefbot import Briefbot, BriefbotError, Settings
-from briefbot.settings import load_settings
+from briefbot.settings import load_settings, redact_userinfo
 from briefbot.ui import text as fmt
 
 st.set_page_config(page_title="briefbot", page_icon="📰", layout="wide")
@@ -29,7 +29,7 @@ if "briefbot" not in st.session_state:
             settings.store_location, settings.embedder, _settings=settings
         )
     except BriefbotError as exc:
-        st.error(f"briefbot cannot start: {fmt.md_escape_inline(str(exc))}")
+        st.error(f"briefbot cannot start: {fmt.md_escape_inline(redact_userinfo(str(exc)))}")
         st.stop()
 
 bot: Briefbot = st.session_state.briefbot

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from briefbot.errors import BriefbotError
 from briefbot.facade import Briefbot
-from briefbot.settings import load_settings
+from briefbot.settings import load_settings, redact_userinfo
 from briefbot.text.clean import for_display
 
 app = typer.Typer(
@@ -62,6 +62,11 @@ def safe(text: str) -> str:
     return escape(for_display(text))
 
 
+def safe_message(text: str) -> str:
+    """An error or skip message for rich output: ``safe``, and no URL's ``user:password@``."""
+    return safe(redact_userinfo(text))
+
+
 @contextmanager
 def errors_as_messages() -> Iterator[None]:
     """Turn briefbot errors into one line on stderr and exit code 1 (traceback with --debug)."""
@@ -70,7 +75,7 @@ def errors_as_messages() -> Iterator[None]:
     except BriefbotError as exc:
         if state.debug:
             raise
-        err_console.print(f"[red]error:[/red] {safe(str(exc))}")
+        err_console.print(f"[red]error:[/red] {safe_message(str(exc))}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -98,5 +103,5 @@ def main() -> None:
     try:
         app()
     except BriefbotError as exc:  # raised outside a command body (e.g. settings)
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {for_display(redact_userinfo(str(exc)))}", file=sys.stderr)
         sys.exit(1)

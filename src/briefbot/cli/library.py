@@ -9,7 +9,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from briefbot.cli.common import StoreOption, command, console, err_console, open_bot, safe
+from briefbot.cli.common import (
+    StoreOption,
+    command,
+    console,
+    err_console,
+    open_bot,
+    safe,
+    safe_message,
+)
 from briefbot.cli.options import parse_day
 from briefbot.models import SearchFilters
 
@@ -38,7 +46,8 @@ def ingest(
     console.print(report.summary())
     for skipped in report.skipped:
         err_console.print(
-            f"[yellow]skipped[/yellow] {safe(skipped.location)}: {safe(skipped.reason)}"
+            f"[yellow]skipped[/yellow] {safe_message(skipped.location)}: "
+            f"{safe_message(skipped.reason)}"
         )
     if report.skipped:
         raise typer.Exit(2 if (report.added or report.unchanged or report.replaced) else 1)

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from briefbot.cli.common import StoreOption, command, console, err_console, open_bot, safe
+from briefbot.cli.common import (
+    StoreOption,
+    command,
+    console,
+    err_console,
+    open_bot,
+    safe,
+    safe_message,
+)
 from briefbot.doctor import Health, diagnose, repair
 from briefbot.errors import EmbedderMismatchError
 
@@ -24,7 +32,7 @@ def doctor(
     try:
         bot = open_bot(store)
     except EmbedderMismatchError as exc:
-        err_console.print(f"[red]embedder:[/red] {safe(str(exc))} (cannot be repaired)")
+        err_console.print(f"[red]embedder:[/red] {safe_message(str(exc))} (cannot be repaired)")
         raise typer.Exit(1) from None
     health = repair(bot) if fix else diagnose(bot)
     if as_json:
@@ -36,7 +44,9 @@ def doctor(
 
 
 def _print(health: Health) -> None:
-    console.print(f"{safe(health.location)}: {health.articles} articles, {health.chunks} chunks")
+    console.print(
+        f"{safe_message(health.location)}: {health.articles} articles, {health.chunks} chunks"
+    )
     for line in health.repairs:
         console.print(f"[green]repaired[/green] {safe(line)}")
     for finding in health.findings:

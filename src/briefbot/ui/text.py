@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time
 from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
 from briefbot.models import Article, SearchFilters
 from briefbot.render import escape_markdown
-from briefbot.render import safe_url as safe_url
-from briefbot.settings import Settings
+from briefbot.render import safe_url as web_url
+from briefbot.settings import Settings, without_userinfo
 from briefbot.text.clean import for_display as for_display
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -97,6 +97,13 @@ def search_filters(
 def describe_filters(filters: SearchFilters | None) -> str:
     """What a search was limited to, in words (``all articles`` when unfiltered)."""
     return for_display((filters or SearchFilters()).describe())
+
+
+def safe_url(url: str | None) -> str | None:
+    """A link the page may show: an http(s) URL (``render.safe_url``) without any
+    ``user:password@`` part, so credentials in a URL never reach the page."""
+    checked = web_url(url)
+    return without_userinfo(checked) if checked else None
 
 
 def engine_label(settings: Settings) -> str:
