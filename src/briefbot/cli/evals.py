@@ -66,3 +66,32 @@ def qa(
             progress=say,
         )
         console.print(safe("\n\n".join(report.sections)))
+
+
+@eval_app.command("verify")
+def verify(
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Folder holding frank/ (articles/, human_annotations.json)."),
+    ] = DEFAULT_DATA,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N judged summaries.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Agreement of the support checker with human factuality judgements (FRANK)."""
+    import json
+
+    from briefbot.backends.embedders import create_embedder
+    from briefbot.evals.verify import evaluate_verify, verify_markdown
+
+    def say(message: str) -> None:
+        err_console.print(safe(message))
+
+    with errors_as_messages():
+        settings = load_settings()
+        report = evaluate_verify(data, create_embedder(settings), settings, limit, progress=say)
+        if as_json:
+            print(json.dumps(report.to_dict(), indent=2))
+        else:
+            console.print(safe(verify_markdown(report)))

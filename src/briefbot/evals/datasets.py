@@ -6,6 +6,7 @@ The data lives outside the project (``../shared/data``); paths are always argume
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -355,3 +356,91 @@ def load_allsides(path: Path, limit: int | None = None) -> list[tuple[str, str]]
                 if text:
                     found.append((str(lean), text))
     return found
+
+
+FRANK_ERROR_TYPES = ("EntE", "RelE", "CircE", "OutE", "CorefE", "LinkE", "GramE")
+"""FRANK's error categories: entity, relation (predicate), circumstance, out-of-article,
+coreference, discourse link and grammar errors."""
+
+_DETOKENISE = [
+    (re.compile(r" (['’](?:s|re|ve|ll|d|m)|n't)\b", re.IGNORECASE), r"\1"),
+    (re.compile(r" ([.,;:!?%)\]])"), r"\1"),
+    (re.compile(r"([(\[$£€]) "), r"\1"),
+    (re.compile(r"`` |` ` "), '"'),
+    (re.compile(r" ''| ' '"), '"'),
+    (re.compile(r"\s+"), " "),
+]
+
+
+@dataclass
+class FactualityJudgement:
+    """A system summary of a FRANK article with its human factuality judgement."""
+
+    article_hash: str
+    system: str
+    dataset: str  # "cnndm" or "xsum" (FRANK's "bbc")
+    factuality: float  # share of the summary's sentences without an error, 0..1
+    article: str
+    summary: str
+    errors: frozenset[str]  # FRANK error types found in at least one sentence
+
+
+def _detokenise(text: str) -> str:
+    """FRANK's summaries are PTB-tokenised ("palace 's", "£ 12,000 ."): join them back."""
+    for pattern, replacement in _DETOKENISE:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+def _article_lines(data: dict[str, Any], location: str) -> str:
+    lines = _maybe_json(data.get("article_lines"))
+    if isinstance(lines, str):  # a Python list literal in a string
+        try:
+            lines = ast.literal_eval(lines)
+        except (ValueError, SyntaxError) as exc:
+            raise SourceError(location, "field 'article_lines' is not a list") from exc
+    if isinstance(lines, list) and lines:
+        # XSum's "article" lost the space after each sentence ("delays.The"); the lines keep it.
+        return " ".join(str(line).strip() for line in lines)
+    return str(data.get("article") or "")
+
+
+def load_frank_judgements(folder: Path, limit: int | None = None) -> list[FactualityJudgement]:
+    """FRANK's human judgements (``human_annotations.json``) joined to their summaries."""
+    path = folder / "human_annotations.json"
+    records = _json(path)
+    if not isinstance(records, list):
+        raise SourceError(str(path), "expected a list of judgements")
+    articles: dict[str, dict[str, Any]] = {}
+    judgements = []
+    for number, record in enumerate(records, start=1):
+        where = f"{path}, judgement {number}"
+        try:
+            article_hash, system = str(record["hash"]), str(record["model_name"])
+            factuality = float(record["Factuality"])
+            dataset = "xsum" if record["dataset"] == "bbc" else str(record["dataset"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SourceError(where, f"missing or invalid field {exc}") from exc
+        if article_hash not in articles:
+            data = _json(folder / "articles" / f"{article_hash}.json")
+            if not isinstance(data, dict):
+                raise SourceError(f"{folder / 'articles' / article_hash}.json", "not an object")
+            articles[article_hash] = data
+        data = articles[article_hash]
+        if system not in data:
+            raise SourceError(where, f"article {article_hash} has no summary by {system!r}")
+        errors = frozenset(t for t in FRANK_ERROR_TYPES if float(record.get(t, 1.0)) < 1.0)
+        judgements.append(
+            FactualityJudgement(
+                article_hash,
+                system,
+                dataset,
+                factuality,
+                _article_lines(data, where),
+                _detokenise(str(data[system])),
+                errors,
+            )
+        )
+        if limit is not None and len(judgements) >= limit:
+            break
+    return judgements

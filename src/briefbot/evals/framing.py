@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from briefbot.backends.embedders import Embedder
 from briefbot.evals.datasets import BasilArticle
-from briefbot.evals.stats import percent
+from briefbot.evals.stats import percent, spearman
 from briefbot.framing.analyzer import SentenceAnalysis, analyze_text
 from briefbot.framing.compare import align
 from briefbot.framing.lexicons import Lexicon
@@ -129,26 +129,6 @@ class BasilResult(BaseModel):
     embedder: str | None = None
 
 
-def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
-    if len(a) < 2:
-        return float("nan")
-
-    def ranks(values: Sequence[float]) -> np.ndarray:
-        array = np.asarray(values, dtype=float)
-        order = array.argsort(kind="stable")
-        result = np.empty(len(array))
-        result[order] = np.arange(len(array))
-        for value in np.unique(array):
-            tied = array == value
-            result[tied] = result[tied].mean()
-        return result
-
-    ra, rb = ranks(a), ranks(b)
-    if ra.std() == 0 or rb.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
 def _by_triplet(articles: Sequence[BasilArticle]) -> Iterator[list[int]]:
     groups: dict[str, list[int]] = defaultdict(list)
     for index, article in enumerate(articles):
@@ -235,8 +215,8 @@ def evaluate_basil(
         inf_baseline_flag_rate=base_rate,
         inf_evaluative_only_recall=eval_recall,
         inf_evaluative_flag_rate=eval_rate,
-        article_spearman=_spearman([len(f) for f in ours], [len(g) for g in lex_gold]),
-        baseline_spearman=_spearman([len(f) for f in baseline], [len(g) for g in lex_gold]),
+        article_spearman=spearman([len(f) for f in ours], [len(g) for g in lex_gold]),
+        baseline_spearman=spearman([len(f) for f in baseline], [len(g) for g in lex_gold]),
         outlets=rows,
         embedder=embedder.name if embedder is not None else None,
     )
