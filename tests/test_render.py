@@ -46,7 +46,7 @@ ANSWER = CitedText(
             text="They arrive in 2030.",
             citations=[citation(2, "1,000 deminers")],
             supported=False,
-            note="not in the cited source: 2030",
+            note="the source does not mention “2030”",
         ),
     ],
     sources=[source(1), source(2)],
@@ -58,7 +58,7 @@ def test_text_has_markers_sources_and_quotes() -> None:
     out = render_text(ANSWER)
     assert out.splitlines()[0] == "Note: The language model failed; extractive fallback."
     assert "Pyongyang is sending 5,000 engineers. [1] Another 1,000 deminers follow. [1] [2]" in out
-    assert "They arrive in 2030. [2] [unsupported]: not in the cited source: 2030" in out
+    assert "They arrive in 2030. [2] [unsupported]: the source does not mention “2030”" in out
     lines = out.splitlines()
     first = lines.index("[1] Title 1 — Outlet 1, 2024-10-18 — https://example.com/1")
     assert lines[first + 1 : first + 3] == [
@@ -80,7 +80,7 @@ def test_refusal_text() -> None:
 def test_markdown_footnotes_carry_the_quotes() -> None:
     out = render_markdown(ANSWER)
     assert "Pyongyang is sending 5,000 engineers.[^1] Another 1,000 deminers follow.[^1][^2]" in out
-    assert "They arrive in 2030.[^2] **\\[unsupported\\]** _not in the cited source: 2030_" in out
+    assert "They arrive in 2030.[^2] **\\[unsupported\\]** _the source does not mention “2030”_" in out
     assert (
         "[^1]: **Title 1**, Outlet 1, 2024-10-18, <https://example.com/1>: "
         "“Pyongyang is sending approximately 5,000 engineers.” “another 1,000 soldiers”"

@@ -14,22 +14,18 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-import numpy as np
-
 from briefbot.backends.embedders import Embedder
 from briefbot.citations import Citation, CitedSentence, Passage
+from briefbot.grounding.support import SupportChecker, lexical_recall, missing_reason, support_score
 from briefbot.settings import Settings
 from briefbot.text.facts import Facts
 from briefbot.text.sentences import split_sentences
-from briefbot.text.words import content_words, covered, normalise
+from briefbot.text.words import content_words, normalise
 
-LEXICAL_WEIGHT = 0.45
-EMBEDDING_WEIGHT = 0.35
-FACT_WEIGHT = 0.20
 EMBEDDED_CANDIDATES = 6
 """Candidate spans per sentence that are embedded (the best by lexical and fact scores)."""
 
@@ -75,33 +71,12 @@ class _Candidate:
         return self.passage.citation(self.start, self.end)
 
 
-def lexical_recall(sentence_words: Sequence[str], span: str) -> float:
-    """Share of the sentence's content words found in the span (1.0 for no content words)."""
-    if not sentence_words:
-        return 1.0
-    vocabulary = set(content_words(span))
-    return sum(covered(w, vocabulary) for w in sentence_words) / len(sentence_words)
-
-
 def candidate_spans(passage: Passage) -> list[tuple[int, int, bool]]:
     """Local spans of each source sentence, then of each two adjacent ones (``single`` flag)."""
     sentences = split_sentences(passage.text)
     spans = [(s.start, s.end, True) for s in sentences]
     spans += [(a.start, b.end, False) for a, b in itertools.pairwise(sentences)]
     return spans
-
-
-def support_score(lexical: float, similarity: float, fact_score: float, has_facts: bool) -> float:
-    """Weighted support; a sentence without numbers, dates or names gets no free fact credit."""
-    if not has_facts:
-        return (LEXICAL_WEIGHT * lexical + EMBEDDING_WEIGHT * max(similarity, 0.0)) / (
-            LEXICAL_WEIGHT + EMBEDDING_WEIGHT
-        )
-    return (
-        LEXICAL_WEIGHT * lexical
-        + EMBEDDING_WEIGHT * max(similarity, 0.0)
-        + FACT_WEIGHT * fact_score
-    )
 
 
 @dataclass
@@ -122,26 +97,16 @@ class _Verifier:
         judge: SupportJudge | None,
     ) -> None:
         self.passages = list(passages)
-        self.embedder = embedder
+        self.checker = SupportChecker(embedder, settings.support_threshold)
         self.threshold = settings.support_threshold
         self.judge = judge
         self._spans: dict[int, list[tuple[int, int, bool]]] = {}
-        self._vectors: dict[str, np.typing.NDArray[np.float32]] = {}
 
     def spans(self, index: int) -> list[tuple[int, int, bool]]:
         if index not in self._spans:
             passage = self.passages[index]
             self._spans[index] = candidate_spans(passage) or [(0, len(passage.text), True)]
         return self._spans[index]
-
-    def embed(self, texts: Iterable[str]) -> None:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if todo:
-            for text, vector in zip(todo, self.embedder.embed(todo), strict=True):
-                self._vectors[text] = vector
-
-    def similarity(self, a: str, b: str) -> float:
-        return float(np.dot(self._vectors[a], self._vectors[b]))
 
     def verbatim(self, sentence: str, indexes: Sequence[int]) -> _Verification | None:
         """A sentence quoted exactly from a passage is supported by that very span."""
@@ -180,9 +145,9 @@ class _Verifier:
             )
         candidates.sort(key=lambda c: (-(c.fact_score + c.lexical), c.end - c.start))
         shortlist = candidates[:EMBEDDED_CANDIDATES]
-        self.embed([sentence, *(c.text for c in shortlist)])
+        self.checker.embed([sentence, *(c.text for c in shortlist)])
         for candidate in shortlist:
-            candidate.similarity = self.similarity(sentence, candidate.text)
+            candidate.similarity = self.checker.similarity(sentence, candidate.text)
         # One supporting sentence is a better citation than a pair that scores a little higher.
         return max(
             shortlist,
@@ -262,15 +227,15 @@ class _Verifier:
                 result = moved
         if not result.supported:
             if result.missing:
-                notes.append("not in the cited source: " + ", ".join(result.missing))
+                notes.append(missing_reason(result.missing))
             elif result.judged_out:
                 notes.append("the support judge found the cited span does not support it")
             elif not cited:
                 notes.append("no source supports it")
             else:
                 notes.append(
-                    f"the cited source does not support it "
-                    f"(score {result.score:.2f} < {self.threshold:.2f})"
+                    "the cited source does not say this "
+                    f"(support {result.score:.2f}, needs {self.threshold:.2f})"
                 )
         return sentence.model_copy(
             update={
