@@ -174,7 +174,9 @@ def comparison_view(comparison: Comparison) -> None:
     st.subheader("Across outlets")
     st.caption(
         f"{len(comparison.facts)} facts: {counts['all']} reported by all, {counts['some']} by "
-        f"some, {counts['one']} by one outlet only."
+        f"some, {counts['one']} by one outlet only, {counts['unclear']} by one outlet with a "
+        "partial match elsewhere. Two outlets report the same fact when each one's sentence "
+        "supports the other's (the support checker, not word similarity)."
     )
     st.dataframe(
         [
@@ -197,7 +199,7 @@ def comparison_view(comparison: Comparison) -> None:
     outlets = [fmt.for_display(p.outlet) for p in comparison.outlets]
     st.markdown("**Facts reported by more than one outlet**")
     for fact in comparison.facts:
-        if fact.coverage == "one":
+        if fact.coverage in ("one", "unclear"):
             continue
         reporters = ", ".join(fmt.for_display(c.outlet) for c in fact.cells)
         first = fact.cells[0].citation.quote if fact.cells else ""
@@ -206,10 +208,13 @@ def comparison_view(comparison: Comparison) -> None:
         ):
             for cell in fact.cells:
                 quote = components.quote_markdown(cell.citation, lookup)
-                st.markdown(f"_{fmt.md_escape_inline(cell.outlet)}_: {quote}")
-            missing = [
-                o for o in outlets if o not in {fmt.for_display(c.outlet) for c in fact.cells}
-            ]
+                support = f" (support {cell.support:.2f})" if cell.support is not None else ""
+                st.markdown(f"_{fmt.md_escape_inline(cell.outlet)}_{support}: {quote}")
+            reported = {fmt.for_display(c.outlet) for c in fact.cells}
+            maybe = {fmt.for_display(o) for o in fact.possibly_also}
+            missing = [o for o in outlets if o not in reported | maybe]
+            if maybe:
+                st.caption("Partly matched in " + fmt.md_escape_inline(", ".join(sorted(maybe))))
             if missing:
                 st.caption("Not reported by " + fmt.md_escape_inline(", ".join(missing)))
     st.markdown("**Facts only one outlet reports**")
@@ -226,6 +231,14 @@ def comparison_view(comparison: Comparison) -> None:
                 st.markdown(
                     f"- Fact {fact.index}: “{fmt.md_escape_inline(fact.cells[0].citation.quote)}”"
                 )
+    unclear = [f for f in comparison.facts if f.coverage == "unclear" and f.cells]
+    if unclear:
+        with st.expander(f"Reported by one outlet, partly matched elsewhere ({len(unclear)})"):
+            for fact in unclear:
+                where = fmt.md_escape_inline(", ".join(fact.possibly_also))
+                quote = fmt.md_escape_inline(fact.cells[0].citation.quote)
+                outlet = fmt.md_escape_inline(fact.cells[0].outlet)
+                st.markdown(f"- Fact {fact.index} ({outlet}): “{quote}” — partly in {where}")
 
 
 if report.comparison is not None:

@@ -234,11 +234,11 @@ class Settings(BaseSettings):
         "evaluative.txt replace the bundled framing lexicons (format: docs/lexicons.md).",
     )
     framing_similarity: float = Field(
-        default=0.6,
+        default=0.45,
         gt=0,
         le=1,
-        description="Cosine similarity at which claims of two articles count as the same fact "
-        "(corroboration and cross-outlet alignment).",
+        description="Cosine similarity from which two claims of different articles are checked "
+        "for being the same fact; the support checker decides (each must support the other).",
     )
     framing_max_articles: int = Field(
         default=5, ge=2, description="Articles a framing comparison by query compares at most."

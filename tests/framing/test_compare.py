@@ -184,3 +184,50 @@ def test_cli_json_and_escaped_tables(bot: Briefbot, monkeypatch: pytest.MonkeyPa
     assert "Left [b]Daily" in result.output
     result = runner.invoke(app, ["compare", "missing-id"])
     assert result.exit_code == 1
+
+
+WIRE_COPY = (
+    "North Korea is sending about 5,000 military engineers to Russia, South Korea's National "
+    "Intelligence Service said on Monday, according to the Yonhap news agency.\n\n"
+    "Analysts said the move could deepen military cooperation between Pyongyang and Moscow."
+)
+AGENCY_COPY = (
+    "According to South Korea’s Yonhap news agency, citing data from the National Intelligence "
+    "Service, Pyongyang is sending approximately 5,000 engineers from the North Korean army to "
+    "repair infrastructure damaged in Russia’s special military operation zone.\n\n"
+    "Officials in Kyiv said the border crossings near Sumy were closed for the weekend."
+)
+
+
+def test_same_fact_in_other_words_is_shared_and_unrelated_sentences_are_not(
+    bot: Briefbot,
+) -> None:
+    wire = make_article(WIRE_COPY, "Harbour Wire", "Engineers to Russia")
+    agency = make_article(AGENCY_COPY, "Agency", "Pyongyang sends engineers")
+    bot.ingest_articles([wire, agency])
+    comparison = bot.compare([wire.id, agency.id]).comparison
+    assert comparison is not None
+    shared = [f for f in comparison.facts if f.coverage == "all"]
+    assert len(shared) == 1  # the 5,000 engineers, reported in different words
+    assert all("5,000" in c.citation.quote for c in shared[0].cells)
+    assert all(c.support is not None and c.support >= 0.55 for c in shared[0].cells)
+    # the two same-topic but unrelated sentences stay apart, each only in its outlet
+    only = {f.cells[0].citation.quote for f in comparison.facts if f.coverage == "one"}
+    assert any(q.startswith("Analysts said") for q in only)
+    assert any(q.startswith("Officials in Kyiv") for q in only)
+
+
+def test_corroboration_names_a_supporting_quote_only(bot: Briefbot) -> None:
+    wire = make_article(WIRE_COPY, "Harbour Wire", "Engineers to Russia")
+    agency = make_article(AGENCY_COPY, "Agency", "Pyongyang sends engineers")
+    bot.ingest_articles([wire, agency])
+    report = bot.compare([wire.id])
+    claims = {c.citation.quote[:20]: c for c in report.articles[0].critical.claims}
+    engineers = next(c for q, c in claims.items() if q.startswith("North Korea"))
+    assert engineers.corroborations
+    best = engineers.corroborations[0]
+    assert best.outlet == "Agency" and "5,000 engineers" in best.citation.quote
+    assert best.support >= 0.55
+    analysts = next((c for q, c in claims.items() if q.startswith("Analysts")), None)
+    if analysts is not None:
+        assert not analysts.corroborations

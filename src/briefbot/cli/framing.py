@@ -80,7 +80,9 @@ def _print_article(article: ArticleFraming) -> None:
     for claim in critical.claims:
         if claim.corroborations:
             best = claim.corroborations[0]
-            corroborated = f"{safe(best.outlet)}: {_quote(best.citation)} ({best.similarity:.2f})"
+            corroborated = (
+                f"{safe(best.outlet)}: {_quote(best.citation)} (support {best.support:.2f})"
+            )
         else:
             corroborated = "no" if claim.corroboration_checked else "not checked"
         speakers = "; ".join(
@@ -152,7 +154,11 @@ def _print_comparison(comparison: Comparison) -> None:
     for fact in comparison.facts:
         by_id = {c.article_id: c for c in fact.cells}
         row = [
-            _quote(by_id[p.article_id].citation) if p.article_id in by_id else "[dim]—[/dim]"
+            _quote(by_id[p.article_id].citation)
+            if p.article_id in by_id
+            else "[dim]partly matched[/dim]"
+            if p.outlet in fact.possibly_also
+            else "[dim]—[/dim]"
             for p in comparison.outlets
         ]
         facts.add_row(str(fact.index), fact.coverage, *row)
@@ -171,8 +177,9 @@ def _print_comparison(comparison: Comparison) -> None:
     console.print(profiles)
     counts = comparison.coverage_counts()
     console.print(
-        f"{counts['all']} facts in all, {counts['some']} in some, {counts['one']} in one "
-        f"(claims aligned at cosine similarity ≥ {comparison.similarity_threshold})"
+        f"{counts['all']} facts in all, {counts['some']} in some, {counts['one']} in one, "
+        f"{counts['unclear']} in one with a partial match elsewhere "
+        f"(the same fact: sentences that support each other, by the support checker)"
     )
 
 

@@ -23,6 +23,7 @@ from briefbot.framing.analyzer import SentenceAnalysis, analyze_text
 from briefbot.framing.compare import align
 from briefbot.framing.lexicons import Lexicon
 from briefbot.framing.tone import STRONG_SENTIMENT, analyzer
+from briefbot.grounding.support import SupportChecker
 from briefbot.text.sentences import Span
 
 BASELINE_WORD_COMPOUND = 0.5
@@ -140,7 +141,8 @@ def evaluate_basil(
     articles: Sequence[BasilArticle],
     lexicon: Lexicon,
     embedder: Embedder | None = None,
-    threshold: float = 0.6,
+    threshold: float = 0.45,
+    support_threshold: float = 0.55,
 ) -> BasilResult:
     analyses = [analyze_text_on(a, lexicon) for a in articles]
     ours = [loaded_flags(x) for x in analyses]
@@ -164,7 +166,8 @@ def evaluate_basil(
             if len(group) < 2:
                 continue
             texts = [[s.span.text for s in analyses[i]] for i in group]
-            for fact in align(texts, embedder.embed, threshold):
+            checker = SupportChecker(embedder, support_threshold)
+            for fact in align(texts, checker, threshold).facts:
                 if len({d for d, _, _ in fact}) == 1:
                     for d, s, _ in fact:
                         one_sided[group[d]][s] = True

@@ -1,15 +1,22 @@
-"""Across outlets: align facts by claim similarity (embeddings) into facts covered by all,
-some or one article, and profile each outlet (who it quotes, loaded terms, tone, omissions).
+"""Across outlets: align facts into facts covered by all, some or one article, and profile
+each outlet (who it quotes, loaded terms, tone, omissions).
+
+"The same fact" is decided by the support checker (``grounding.support``), not by similarity:
+two sentences are one fact only when each reaches the support threshold given the other and
+neither contradicts a number or date of the other (``SupportChecker.same_fact``). Embedding
+similarity only picks which sentences are worth checking. A fact is "only in X" only when no
+sentence of any other article comes close to supporting it; where one partly does, the fact
+names that outlet as a possible match ("unclear") instead, so the report never claims an
+exclusive it cannot back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from briefbot.backends.embedders import Vectors
 from briefbot.framing.analyzer import Citer, SentenceAnalysis
 from briefbot.framing.chart import framing_chart
 from briefbot.framing.report import (
@@ -21,8 +28,7 @@ from briefbot.framing.report import (
     OutletProfile,
     Tone,
 )
-
-Embed = Callable[[Sequence[str]], Vectors]
+from briefbot.grounding.support import SupportChecker
 
 
 @dataclass
@@ -55,48 +61,71 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def align(
-    texts: Sequence[Sequence[str]], embed: Embed, threshold: float
-) -> list[list[tuple[int, int, float]]]:
-    """Group sentences of several documents into facts.
+CANDIDATES = 3
+"""Most similar sentences of each other article that are checked for each claim."""
 
-    Each sentence is linked to its most similar sentence in every other document when the
-    cosine similarity reaches ``threshold``; linked sentences form one fact. Returns facts as
-    lists of (document index, sentence index, best similarity to another document), in order
-    of first appearance.
+POSSIBLE_SUPPORT = 0.4
+"""Support score at which another article may report a fact: too close to call "only in"."""
+
+
+@dataclass
+class Alignment:
+    """Facts as lists of (document, sentence, support), and for each sentence the best support
+    any sentence of each other document gives it."""
+
+    facts: list[list[tuple[int, int, float]]]
+    best_support: dict[tuple[int, int, int], float]
+
+
+def align(texts: Sequence[Sequence[str]], checker: SupportChecker, prefilter: float) -> Alignment:
+    """Group sentences of several documents into facts by mutual support.
+
+    For each sentence, the ``CANDIDATES`` most similar sentences of every other document (cosine
+    at least ``prefilter``) are checked both ways; when they state the same fact
+    (``SupportChecker.same_fact``), they are one fact. Facts are in order of first appearance.
     """
     flat = [(d, s) for d, doc in enumerate(texts) for s in range(len(doc))]
+    alignment = Alignment([], {})
     if not flat:
-        return []
-    vectors = embed([texts[d][s] for d, s in flat])
+        return alignment
+    checker.embed(texts[d][s] for d, s in flat)
+    vectors = np.array([checker.vector(texts[d][s]) for d, s in flat])
     offsets = np.cumsum([0, *[len(doc) for doc in texts]])
     groups = _UnionFind(len(flat))
-    best_link = np.zeros(len(flat))
+    link = np.zeros(len(flat))
     for a in range(len(texts)):
         for b in range(len(texts)):
             if a == b or not len(texts[a]) or not len(texts[b]):
                 continue
             block = vectors[offsets[a] : offsets[a + 1]] @ vectors[offsets[b] : offsets[b + 1]].T
-            best = block.argmax(axis=1)
-            for i, j in enumerate(best):
-                value = float(block[i, j])
-                row = int(offsets[a] + i)
-                best_link[row] = max(best_link[row], value)
-                if value >= threshold:
-                    groups.union(row, int(offsets[b] + j))
+            for i, row in enumerate(block):
+                best = 0.0
+                for j in np.argsort(-row)[:CANDIDATES]:
+                    if row[j] < prefilter:
+                        break
+                    same, forward, backward = checker.same_fact(texts[a][i], texts[b][int(j)])
+                    best = max(best, forward.score)
+                    if same:
+                        index = int(offsets[a] + i)
+                        link[index] = max(link[index], min(forward.score, backward.score))
+                        groups.union(index, int(offsets[b] + j))
+                alignment.best_support[(a, i, b)] = best
     facts: dict[int, list[tuple[int, int, float]]] = {}
     for index, (d, s) in enumerate(flat):
-        facts.setdefault(groups.find(index), []).append((d, s, float(best_link[index])))
-    return list(facts.values())
+        facts.setdefault(groups.find(index), []).append((d, s, float(link[index])))
+    alignment.facts = list(facts.values())
+    return alignment
 
 
-def compare(outlets: Sequence[OutletInput], embed: Embed, threshold: float) -> Comparison:
+def compare(
+    outlets: Sequence[OutletInput], checker: SupportChecker, prefilter: float
+) -> Comparison:
     claims = [o.claims for o in outlets]
-    groups = align([[c.span.text for c in doc] for doc in claims], embed, threshold)
+    alignment = align([[c.span.text for c in doc] for doc in claims], checker, prefilter)
     facts: list[Fact] = []
-    for group in groups:
+    for group in alignment.facts:
         cells: dict[int, FactCell] = {}
-        for d, s, _ in sorted(group, key=lambda item: -item[2]):
+        for d, s, support in sorted(group, key=lambda item: -item[2]):
             if d in cells:
                 continue
             span = claims[d][s].span
@@ -104,11 +133,28 @@ def compare(outlets: Sequence[OutletInput], embed: Embed, threshold: float) -> C
                 article_id=outlets[d].article_id,
                 outlet=outlets[d].outlet,
                 citation=outlets[d].cite(span.start, span.end),
+                support=round(support, 4) if len(group) > 1 else None,
             )
+        possible = [
+            outlets[other].outlet
+            for other in range(len(outlets))
+            if other not in cells
+            and max(alignment.best_support.get((d, s, other), 0.0) for d, s, _ in group)
+            >= POSSIBLE_SUPPORT
+        ]
         covered = len(cells)
         coverage = "all" if covered == len(outlets) else "one" if covered == 1 else "some"
-        facts.append(Fact(index=0, coverage=coverage, cells=[cells[d] for d in sorted(cells)]))
-    order = {"all": 0, "some": 1, "one": 2}
+        if coverage == "one" and possible:
+            coverage = "unclear"
+        facts.append(
+            Fact(
+                index=0,
+                coverage=coverage,
+                cells=[cells[d] for d in sorted(cells)],
+                possibly_also=possible,
+            )
+        )
+    order = {"all": 0, "some": 1, "unclear": 2, "one": 3}
     facts.sort(
         key=lambda f: (order[f.coverage], outlets_index(f, outlets), f.cells[0].citation.start)
     )
@@ -120,6 +166,7 @@ def compare(outlets: Sequence[OutletInput], embed: Embed, threshold: float) -> C
             Omission(fact_index=f.index, reported_by=f.cells)
             for f in facts
             if all(c.article_id != o.article_id for c in f.cells)
+            and o.outlet not in f.possibly_also
         ]
         only = [
             f.index for f in facts if f.coverage == "one" and f.cells[0].article_id == o.article_id
@@ -139,7 +186,7 @@ def compare(outlets: Sequence[OutletInput], embed: Embed, threshold: float) -> C
     return Comparison(
         facts=facts,
         outlets=profiles,
-        similarity_threshold=threshold,
+        similarity_threshold=prefilter,
         chart=framing_chart(profiles),
     )
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.store import ChromaStore
 from briefbot.citations import CitedSentence, SourceRef, Usage
@@ -29,6 +27,7 @@ from briefbot.framing.report import (
     FramingReport,
     NeutralReading,
 )
+from briefbot.grounding.support import SupportChecker
 from briefbot.models import Article, Chunk
 from briefbot.settings import Settings
 from briefbot.text.sentences import split_sentences
@@ -106,6 +105,7 @@ class Framer:
         self.settings = settings
         self.retrieve = retrieve
         self.brief = brief
+        self.checker = SupportChecker(embedder, settings.support_threshold)
         self.lexicon = lexicon or cached_lexicon(self.settings.framing_lexicon_dir)
 
     def resolve(
@@ -179,9 +179,7 @@ class Framer:
                 "(compare needs two or more articles on the same story)"
             )
         else:
-            report.comparison = compare(
-                inputs, self.embedder.embed, self.settings.framing_similarity
-            )
+            report.comparison = compare(inputs, self.checker, self.settings.framing_similarity)
         report.sources = sources.refs
         return report
 
@@ -261,14 +259,17 @@ class Framer:
         )
 
     def _corroborate(self, report: FramingReport, sources: _Sources) -> None:
-        """Attach to each claim the most similar sentence of every other stored article."""
+        """Attach to each claim the sentences of other stored articles that support it.
+
+        The nearest chunks of other articles (by embedding) are searched sentence by sentence;
+        a sentence corroborates the claim only when the support checker finds they state the
+        same fact (``SupportChecker.same_fact``); its score is the weaker direction's.
+        """
         if self.store.count_articles() < 2:
             report.notices.append(
                 "corroboration not checked: the store holds no other article to compare with"
             )
             return
-        threshold = self.settings.framing_similarity
-        sentence_cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
         for framing in report.articles:
             claims = framing.critical.claims
             if not claims:
@@ -278,45 +279,30 @@ class Framer:
             for claim, vector in zip(claims, vectors, strict=True):
                 claim.corroboration_checked = True
                 hits = self.store.query_chunks(vector, CORROBORATION_CHUNKS, where)
-                self._best_sentences(claim, vector, hits, sentence_cache, sources, threshold)
-            for claim in claims:
-                claim.corroborations.sort(key=lambda c: -c.similarity)
+                self._supporting_sentences(claim, hits, sources)
+                claim.corroborations.sort(key=lambda c: -c.support)
 
-    def _best_sentences(
-        self,
-        claim: Claim,
-        vector: np.ndarray,
-        hits: list[tuple[Chunk, float]],
-        cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]],
-        sources: _Sources,
-        threshold: float,
+    def _supporting_sentences(
+        self, claim: Claim, hits: list[tuple[Chunk, float]], sources: _Sources
     ) -> None:
         best: dict[str, tuple[float, int, int]] = {}
         for chunk, _score in hits:
-            if chunk.id not in cache:
-                spans = [
-                    (chunk.start + s.start, chunk.start + s.end)
-                    for s in split_sentences(chunk.text)
-                ]
-                texts = [chunk.text[s - chunk.start : e - chunk.start] for s, e in spans]
-                cache[chunk.id] = (
-                    spans,
-                    self.embedder.embed(texts) if texts else np.zeros((0, 1)),
-                )
-            spans, sentence_vectors = cache[chunk.id]
-            if not spans:
-                continue
-            similarities = sentence_vectors @ vector
-            index = int(similarities.argmax())
-            value = float(similarities[index])
-            current = best.get(chunk.article_id)
-            if value >= threshold and (current is None or value > current[0]):
-                best[chunk.article_id] = (value, *spans[index])
-        for article_id, (value, start, end) in best.items():
+            spans = [
+                (chunk.start + s.start, chunk.start + s.end) for s in split_sentences(chunk.text)
+            ]
+            texts = [chunk.text[s - chunk.start : e - chunk.start] for s, e in spans]
+            self.checker.embed([claim.citation.quote, *texts])
+            for (start, end), text in zip(spans, texts, strict=True):
+                same, forward, backward = self.checker.same_fact(claim.citation.quote, text)
+                score = min(forward.score, backward.score)
+                current = best.get(chunk.article_id)
+                if same and (current is None or score > current[0]):
+                    best[chunk.article_id] = (score, start, end)
+        for article_id, (score, start, end) in best.items():
             cite = sources.citer(article_id)
             claim.corroborations.append(
                 Corroboration(
-                    similarity=round(value, 4),
+                    support=round(score, 4),
                     outlet=outlet_name(cite.article),
                     citation=cite(start, end),
                 )

@@ -39,9 +39,9 @@ class TermFinding(BaseModel):
 
 
 class Corroboration(BaseModel):
-    """A sentence of another article that says something similar."""
+    """A sentence of another article that supports the claim (by the support checker)."""
 
-    similarity: float
+    support: float = Field(description="The support checker's score for the claim given it.")
     outlet: str
     citation: Citation
 
@@ -146,14 +146,26 @@ class FactCell(BaseModel):
     article_id: str
     outlet: str
     citation: Citation
+    support: float | None = Field(
+        default=None,
+        description="The support checker's score with which this sentence and another "
+        "article's sentence support each other (None when no other article reports it).",
+    )
 
 
 class Fact(BaseModel):
-    """One fact aligned across articles by claim similarity."""
+    """One fact: sentences of several articles that support each other."""
 
     index: int
-    coverage: Literal["all", "some", "one"]
+    coverage: Literal["all", "some", "unclear", "one"] = Field(
+        description="Reported by all, some or one article; 'unclear': one article reports it "
+        "and another comes close, so 'only in' cannot be said."
+    )
     cells: list[FactCell] = Field(description="One quoted sentence per article that reports it.")
+    possibly_also: list[str] = Field(
+        default_factory=list,
+        description="Outlets with a sentence that partly supports the fact (not counted).",
+    )
 
 
 class Omission(BaseModel):
@@ -184,7 +196,7 @@ class Comparison(BaseModel):
     )
 
     def coverage_counts(self) -> dict[str, int]:
-        counts = {"all": 0, "some": 0, "one": 0}
+        counts = {"all": 0, "some": 0, "unclear": 0, "one": 0}
         for fact in self.facts:
             counts[fact.coverage] += 1
         return counts

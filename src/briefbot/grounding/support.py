@@ -88,6 +88,10 @@ class SupportChecker:
             for text, vector in zip(todo, self.embedder.embed(todo), strict=True):
                 self._vectors[text] = vector
 
+    def vector(self, text: str) -> npt.NDArray[np.float32]:
+        self.embed([text])
+        return self._vectors[text]
+
     def similarity(self, a: str, b: str) -> float:
         self.embed([a, b])
         return float(np.dot(self._vectors[a], self._vectors[b]))
@@ -108,6 +112,27 @@ class SupportChecker:
         return [self.check(claim, premise) for claim, premise in pairs]
 
     def mutual(self, a: str, b: str) -> tuple[Support, Support]:
-        """Each side checked against the other: "the same fact" needs both supported."""
+        """Each side checked against the other."""
         first, second = self.check_many([(a, b), (b, a)])
         return first, second
+
+    def same_fact(self, a: str, b: str) -> tuple[bool, Support, Support]:
+        """Whether ``a`` and ``b`` state the same fact, and both verdicts.
+
+        Each must reach the support threshold given the other, and neither may state a number
+        or date the other contradicts. Names are not required both ways, since outlets
+        attribute the same fact differently ("Seoul's spy agency said on Monday" against
+        "according to Yonhap"): "5,000 engineers" and "5,000 engineers, on Tuesday" are one
+        fact; "5,000 engineers" and "9,000 engineers" are not.
+        """
+        forward, backward = self.mutual(a, b)
+        numbers_a, numbers_b = stated_numbers(a), stated_numbers(b)
+        conflict = bool(numbers_a - numbers_b) and bool(numbers_b - numbers_a)
+        same = min(forward.score, backward.score) >= self.threshold and not conflict
+        return same, forward, backward
+
+
+def stated_numbers(text: str) -> frozenset[str]:
+    """The numbers and dates a sentence states, canonical ("5,000" and "5000" agree)."""
+    facts = Facts.of(text)
+    return frozenset(facts.numbers) | frozenset(facts.dates)
