@@ -24,6 +24,7 @@ from briefbot.backends.embedders import Embedder
 from briefbot.citations import CitedSentence, Passage
 from briefbot.evals.datasets import FRANK_ERROR_TYPES, FactualityJudgement, load_frank_judgements
 from briefbot.evals.stats import median, pearson, percent, spearman
+from briefbot.grounding.support import SupportChecker
 from briefbot.grounding.verify import verify_sentences
 from briefbot.ingest.chunking import chunk_article
 from briefbot.models import Article
@@ -85,6 +86,7 @@ def check_summary(
     passages: Sequence[Passage],
     embedder: Embedder,
     settings: Settings,
+    checker: SupportChecker | None = None,
 ) -> SummaryCheck:
     """Each summary sentence, citing every passage, through the product's verifier."""
     texts = [s.text for s in split_sentences(judgement.summary)] or [judgement.summary]
@@ -93,7 +95,7 @@ def check_summary(
         for t in texts
     ]
     started = time.perf_counter()
-    verified = verify_sentences(cited, passages, embedder, settings)
+    verified = verify_sentences(cited, passages, embedder, settings, checker=checker)
     seconds = time.perf_counter() - started
     return SummaryCheck(
         judgement,
@@ -180,13 +182,24 @@ def evaluate_verify(
     judgements = load_frank_judgements(data / "frank", limit)
     scorer = rouge_scorer.RougeScorer(list(BASELINES), use_stemmer=True)
     passages: dict[str, list[Passage]] = {}
+    checkers: dict[str, SupportChecker] = {}
     checks = []
     for number, judgement in enumerate(judgements, start=1):
         if judgement.article_hash not in passages:
             passages[judgement.article_hash] = passages_of(
                 judgement.article_hash[:16], judgement.article, embedder, settings
             )
-        check = check_summary(judgement, passages[judgement.article_hash], embedder, settings)
+            # one embedding cache per article: its summaries share candidate spans
+            checkers = {
+                judgement.article_hash: SupportChecker(embedder, settings.support_threshold)
+            }
+        check = check_summary(
+            judgement,
+            passages[judgement.article_hash],
+            embedder,
+            settings,
+            checkers[judgement.article_hash],
+        )
         rouge = scorer.score(judgement.article, judgement.summary)
         check.baselines = {name: rouge[name].precision for name in BASELINES}
         checks.append(check)

@@ -95,9 +95,10 @@ class _Verifier:
         embedder: Embedder,
         settings: Settings,
         judge: SupportJudge | None,
+        checker: SupportChecker | None = None,
     ) -> None:
         self.passages = list(passages)
-        self.checker = SupportChecker(embedder, settings.support_threshold)
+        self.checker = checker or SupportChecker(embedder, settings.support_threshold)
         self.threshold = settings.support_threshold
         self.judge = judge
         self._spans: dict[int, list[tuple[int, int, bool]]] = {}
@@ -253,11 +254,14 @@ def verify_sentences(
     embedder: Embedder,
     settings: Settings,
     judge: SupportJudge | None = None,
+    checker: SupportChecker | None = None,
 ) -> list[CitedSentence]:
     """Check each sentence against the passages it cites; see the module docstring.
 
     Returns new sentences with ``supported``, ``support_score``, ``note`` set and
-    ``citations`` rewritten to the exact supporting spans (article coordinates).
+    ``citations`` rewritten to the exact supporting spans (article coordinates). A shared
+    ``checker`` keeps its embeddings across calls (the evaluation checks many summaries of
+    one article).
     """
-    verifier = _Verifier(passages, embedder, settings, judge)
+    verifier = _Verifier(passages, embedder, settings, judge, checker)
     return [verifier.verify(sentence) for sentence in sentences]
