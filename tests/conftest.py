@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
 from briefbot import Briefbot, Settings  # noqa: E402
 from briefbot.backends.embedders import Embedder, MiniLMEmbedder, register_embedder  # noqa: E402
 from tests.fakes import FakeChatModel, FakeEmbedder  # noqa: E402
-from tests.local_servers import running_llama_server  # noqa: E402
+from tests.local_servers import explain_failure, running_llama_server, watching  # noqa: E402
 from tests.stub_server import StubLLMServer  # noqa: E402
 
 # `BRIEFBOT_EMBEDDER=fake` lets CLI and app tests run without loading the real model.
@@ -90,10 +90,30 @@ def real_seed_bot(real_seed_store: Path, tmp_path: Path, minilm: Embedder) -> It
 
 
 @pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real llama.cpp server (SmolLM2-135M) for the whole session; yields its /v1 URL."""
-    with running_llama_server(tmp_path_factory.mktemp("llama-server")) as url:
+def llama_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One real llama.cpp server (SmolLM2-135M) for the whole session; yields its /v1 URL.
+
+    If it dies (e.g. a CPU instruction fault in libggml-cpu), the tests that use it fail with
+    its exit code and log tail (see ``pytest_runtest_makereport``).
+    """
+    with (
+        running_llama_server(tmp_path_factory.mktemp("llama-server")) as (url, server),
+        watching(request, server),
+    ):
         yield url
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that uses a watched server which has died says so, with its log tail."""
+    report = yield
+    if report.failed:
+        explain_failure(item, report)
+    return report
 
 
 # --- LLM fixtures: a scripted fake chat model, a stub and a real OpenAI server -------------
