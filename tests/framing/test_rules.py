@@ -239,3 +239,31 @@ def test_gazetteer_facts() -> None:
     assert places.is_town("Kursk") and places.is_town("Texas")
     assert not places.is_town("Moscow") and not places.is_town("Russia")
     assert places.is_country("Ukraine") and places.is_capital("Kyiv")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "flagged"),
+    [
+        ("China flew jets near the island it claims as its own.", []),
+        ("The group claimed responsibility for the attack.", []),
+        ("The Regime Change Act passed the Senate.", []),
+        ("He claims the vote was rigged.", ["claims", "rigged"]),
+        ("The regime slammed the vote.", ["regime", "slammed"]),
+    ],
+)
+def test_loaded_terms_are_judged_in_context(sentence: str, flagged: list[str]) -> None:
+    found = find_loaded(sentence, load_lexicon())
+    assert [sentence[m.match.start : m.match.end] for m in found] == flagged
+
+
+@pytest.mark.parametrize(
+    ("sentence", "neutral"),
+    [
+        ("Russian military aggression continued.", "Russian military continued."),
+        ("Officials said the claims were false.", "Officials said the statements were false."),
+        ("He claims the vote was rigged.", "He says the vote was unfair."),
+    ],
+)
+def test_neutral_wording_reads_grammatically(sentence: str, neutral: str) -> None:
+    lexicon = load_lexicon()
+    assert neutralise(sentence, find_loaded(sentence, lexicon))[0] == neutral

@@ -26,11 +26,34 @@ def inside(span: tuple[int, int], regions: list[tuple[int, int]]) -> bool:
     return any(start <= span[0] and span[1] <= end for start, end in regions)
 
 
+_NOT_A_JUDGEMENT_AFTER = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:as (?:its|their|his|her|our) own|as part of|sovereignty|"
+    r"territor\w*|responsibility|credit|victory|the (?:title|throne|seat|prize))\b",
+    re.IGNORECASE,
+)
+"""After "claims": a claim of territory, title or responsibility, not doubt about a statement
+("the island it claims as its own", "claimed responsibility")."""
+
+
+def _in_context(sentence: str, match: TermMatch) -> bool:
+    """Whether a lexicon match is loaded here: not part of a proper name ("the Regime Change
+    Act", capitalised mid-sentence), not a claim of territory or responsibility."""
+    found = sentence[match.start : match.end]
+    before = sentence[: match.start].rstrip(' “"‘(')
+    opens_sentence = not before or before[-1:] in ".!?:"
+    if found[:1].isupper() and not opens_sentence:
+        return False
+    if found.casefold().startswith("claim"):
+        return not _NOT_A_JUDGEMENT_AFTER.match(sentence[match.end :])
+    return True
+
+
 def find_loaded(sentence: str, lexicon: Lexicon) -> list[LoadedMatch]:
     regions = quoted_regions(sentence)
     return [
         LoadedMatch(m, inside((m.start, m.end), regions))
         for m in lexicon.loaded_matcher.find(sentence)
+        if _in_context(sentence, m)
     ]
 
 
@@ -79,6 +102,19 @@ def _fit_article(before: str, word: str) -> str:
     return before[: found.start()] + article + found.group(2)
 
 
+_DETERMINER_BEFORE = re.compile(
+    r"\b(?:the|these|those|such|his|her|its|their|our|your|my|of|any|many|some|no)\s+$",
+    re.IGNORECASE,
+)
+
+
+def _neighbour_is(word: str, before: str, after: str) -> bool:
+    """Whether ``word`` already stands right before or after the replaced term."""
+    previous = re.findall(r"[\w'’-]+", before)[-1:]
+    following = re.findall(r"[\w'’-]+", after)[:1]
+    return word.casefold() in {w.casefold() for w in previous + following}
+
+
 def neutralise(sentence: str, matches: list[LoadedMatch]) -> tuple[str, list[tuple[str, str]]]:
     """``sentence`` with loaded terms outside quotes replaced; returns (text, [(old, new)])."""
     pieces: list[str] = []
@@ -89,7 +125,13 @@ def neutralise(sentence: str, matches: list[LoadedMatch]) -> tuple[str, list[tup
             continue
         found = sentence[item.match.start : item.match.end]
         new = neutral_form(item.match, found)
-        pieces.append(_fit_article(sentence[position : item.match.start], new))
+        before = sentence[position : item.match.start]
+        after = sentence[item.match.end :]
+        if found.casefold() == "claims" and _DETERMINER_BEFORE.search(before):
+            new = "statements"  # the noun ("the claims were false"), not the verb ("says")
+        if new and _neighbour_is(new, before, after):
+            new = ""  # "military aggression" -> "military", never "military military"
+        pieces.append(_fit_article(before, new))
         pieces.append(new)
         replaced.append((found, new))
         position = item.match.end
