@@ -29,6 +29,7 @@ DECLARED: dict[str, frozenset[str]] = {
     "answer": frozenset({"passages", "question", "cannot_answer"}),
     "rewrite_query": frozenset({"history", "question"}),
     "judge": frozenset({"sentence", "span"}),
+    "judge_batch": frozenset({"claims", "count"}),
 }
 """Placeholders code fills, per prompt name (file ``<name>.md``)."""
 

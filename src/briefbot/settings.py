@@ -267,7 +267,10 @@ class Settings(BaseSettings):
         default=3, ge=0, le=10, description="Retries with backoff on 429 and 5xx responses."
     )
     llm_judge: bool = Field(
-        default=False, description="Also ask the LLM to judge each sentence's support."
+        default=True,
+        description="With an LLM configured, one more call per answer, brief or framing "
+        "reading has the model judge every sentence the offline checker supports against "
+        "its cited quotes; a rejected or unjudged sentence is flagged. false turns it off.",
     )
     llm_provider: str = Field(
         default="openai",

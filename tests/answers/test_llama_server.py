@@ -7,6 +7,7 @@ marked, and a question the store cannot answer is refused without calling the mo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -22,6 +23,7 @@ from briefbot.backends.llm import (
     TextCallback,
     create_chat_model,
 )
+from briefbot.grounding.judge import NOT_JSON, JudgeItem, LLMBatchJudge, parse_verdicts
 from briefbot.settings import Settings
 from tests.local_servers import LLAMA_N_CTX
 
@@ -29,12 +31,13 @@ pytestmark = pytest.mark.llm_server
 
 
 class Recording:
-    """Wraps a real chat model and records each call."""
+    """Wraps a real chat model and records each call and its result."""
 
     def __init__(self, inner: ChatModel) -> None:
         self.inner = inner
         self.name = inner.name
         self.calls: list[Sequence[ChatMessage]] = []
+        self.results: list[ChatResult] = []
 
     def complete(
         self,
@@ -44,7 +47,12 @@ class Recording:
         on_text: TextCallback | None = None,
     ) -> ChatResult:
         self.calls.append(messages)
-        return self.inner.complete(messages, max_tokens=max_tokens, on_text=on_text)
+        result = self.inner.complete(messages, max_tokens=max_tokens, on_text=on_text)
+        self.results.append(result)
+        return result
+
+    def prompt(self, index: int) -> str:
+        return "\n".join(m["content"] for m in self.calls[index])
 
 
 def local_settings(bot: Briefbot, url: str, **changes: object) -> Settings:
@@ -121,3 +129,59 @@ def test_plain_completion_reports_the_servers_usage(
     assert result.text.strip()
     assert 0 < result.usage.completion_tokens <= 8
     assert result.usage.estimated_cost_usd is None  # a local model has no price
+
+
+def test_answer_with_the_judge_on_is_judged_or_flagged(
+    real_seed_bot: Briefbot, llama_server: str
+) -> None:
+    """The judge is on by default; SmolLM2 often answers it out of format, which must flag."""
+    settings = local_settings(real_seed_bot, llama_server, unsupported="flag")
+    ask, chat = answerer(real_seed_bot, settings)
+    assert settings.llm_judge
+
+    answer = ask.ask("How many engineers is North Korea sending to Russia?")
+
+    assert answer.mode == "llm", answer.notices
+    assert len(chat.calls) in (1, 2), "one answer call, at most one judge call"
+    kept = [s for s in answer.sentences if s.supported]
+    for sentence in answer.sentences:
+        assert sentence.supported or sentence.note
+    if len(chat.calls) == 1:
+        assert not kept, "a sentence passed without the judge"
+        return
+    prompt = chat.prompt(1)
+    count = int(re.search(r"Judge all (\d+) claims", prompt).group(1))  # type: ignore[union-attr]
+    verdicts = parse_verdicts(chat.results[1].text, count)
+    for sentence in kept:
+        claim = re.search(rf"Claim (\d+):\n<claim>\n{re.escape(sentence.text)}\n</claim>", prompt)
+        assert claim is not None, "a kept sentence was judged"
+        assert verdicts is not None and verdicts[int(claim.group(1)) - 1].supported
+    assert answer.usage is not None
+    assert answer.usage.prompt_tokens == sum(r.usage.prompt_tokens for r in chat.results)
+    assert answer.usage.completion_tokens == sum(r.usage.completion_tokens for r in chat.results)
+
+
+def test_batch_judge_against_the_real_model_never_passes_what_it_cannot_read(
+    real_seed_bot: Briefbot, llama_server: str
+) -> None:
+    settings = local_settings(real_seed_bot, llama_server)
+    chat = Recording(create_chat_model(settings))
+    judge = LLMBatchJudge(chat, settings)
+    evidence = "Pyongyang is sending approximately 5,000 engineers to Russia, Yonhap reported."
+    items = [
+        JudgeItem("North Korea is sending about 5,000 engineers to Russia.", evidence),
+        JudgeItem("North Korea is sending 9,000 engineers to Paris.", evidence),
+    ]
+
+    verdicts = judge.judge(items)
+
+    assert len(chat.calls) == 1 and len(verdicts) == 2
+    parsed = parse_verdicts(chat.results[0].text, 2)
+    if parsed is None:
+        assert all(not v.supported and NOT_JSON in v.reason for v in verdicts)
+    else:
+        assert verdicts == parsed
+    for verdict in verdicts:
+        assert verdict.supported or verdict.reason
+    usage = judge.take_usage()
+    assert usage is not None and usage.completion_tokens > 0

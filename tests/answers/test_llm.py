@@ -10,7 +10,6 @@ from briefbot.answers.followups import ExtractiveRewriter
 from briefbot.answers.llm import (
     LLMAnswerEngine,
     LLMQueryRewriter,
-    LLMSupportJudge,
     create_llm_engine,
     format_passage,
     pack_passages,
@@ -19,6 +18,7 @@ from briefbot.answers.llm import (
 from briefbot.backends.llm import ChatResult
 from briefbot.citations import Usage
 from briefbot.errors import LLMError
+from briefbot.grounding.judge import LLMBatchJudge
 from briefbot.prompts import CANNOT_ANSWER_PHRASE
 from briefbot.settings import Settings
 from briefbot.text.tokens import count_llm_tokens
@@ -206,43 +206,15 @@ def test_fallback_through_the_answerer_is_marked(
     assert len(fake_chat.calls) == 1
 
 
-# --- the LLM judge -----------------------------------------------------------------------
+# --- the LLM judge (its behaviour: tests/grounding/test_judge.py) ----------------------
 
 
-def test_judge_can_veto_a_lexically_supported_sentence(
-    fake_chat: FakeChatModel, settings: Settings
-) -> None:
-    fake_chat.enqueue("Another 1,000 soldiers will clear mines [2].", "UNSUPPORTED")
-    judge = LLMSupportJudge(fake_chat, settings)
-    answer = engine(fake_chat, settings.model_copy(update={"unsupported": "flag"}), judge=judge)
-    result = answer.answer("Deminers?", PASSAGES)
-    assert result.refused
-    assert "Another 1,000 soldiers will clear mines" in fake_chat.prompts[1]
-    assert fake_chat.max_tokens[1] == 8
-
-
-def test_judge_approval_keeps_the_sentence_and_adds_usage(
-    fake_chat: FakeChatModel, settings: Settings
-) -> None:
-    fake_chat.enqueue("Another 1,000 soldiers will clear mines [2].", "SUPPORTED.")
-    judge = LLMSupportJudge(fake_chat, settings)
-    result = engine(fake_chat, settings, judge=judge).answer("Deminers?", PASSAGES)
-    assert result.sentences[0].supported
-    assert result.usage is not None and result.usage.prompt_tokens == 200
-
-
-def test_judge_without_a_verdict_counts_as_unsupported(
-    fake_chat: FakeChatModel, settings: Settings
-) -> None:
-    fake_chat.enqueue("Maybe, it depends.")
-    assert LLMSupportJudge(fake_chat, settings).judge("A.", "B.") is False
-
-
-def test_create_llm_engine_adds_the_judge_when_configured(settings: Settings) -> None:
+def test_create_llm_engine_judges_by_default_when_configured(settings: Settings) -> None:
     configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
-    assert create_llm_engine(configured, FakeEmbedder()).judge is None
-    judged = create_llm_engine(configured.model_copy(update={"llm_judge": True}), FakeEmbedder())
-    assert isinstance(judged.judge, LLMSupportJudge) and judged.name == "llm"
+    judged = create_llm_engine(configured, FakeEmbedder())
+    assert isinstance(judged.judge, LLMBatchJudge) and judged.name == "llm"
+    off = create_llm_engine(configured.model_copy(update={"llm_judge": False}), FakeEmbedder())
+    assert off.judge is None
 
 
 # --- the LLM query rewriter --------------------------------------------------------------

@@ -218,7 +218,8 @@ def test_unknown_provider_is_a_config_error(llm_settings: Settings) -> None:
 
 
 def engine(settings: Settings) -> LLMAnswerEngine:
-    return LLMAnswerEngine(create_chat_model(settings), FakeEmbedder(), settings)
+    unjudged = settings.model_copy(update={"llm_judge": False})  # the judge: test_judge.py
+    return LLMAnswerEngine(create_chat_model(unjudged), FakeEmbedder(), unjudged)
 
 
 def test_streamed_answer_over_the_wire_is_verified(
@@ -315,7 +316,7 @@ def test_ask_over_the_stub_never_crashes_or_leaves_a_claim_unmarked(
     llm_settings: Settings, stub_llm: StubLLMServer, scenario: str
 ) -> None:
     replies, outcome = SCENARIOS[scenario]
-    settings = llm_settings.model_copy(update={"llm_timeout_s": 0.3})
+    settings = llm_settings.model_copy(update={"llm_timeout_s": 0.3, "llm_judge": False})
     bot = Briefbot.open(settings=settings, embedder=FakeEmbedder())
     bot.ingest([SEEDS])
     stub_llm.enqueue(*replies)

@@ -26,7 +26,9 @@ CRITICAL = (
 
 @pytest.fixture
 def llm_bot(settings: Settings, fake_embedder: FakeEmbedder) -> Briefbot:
-    configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9"})
+    configured = settings.model_copy(
+        update={"openai_base_url": "http://127.0.0.1:9", "llm_judge": False}
+    )
     bot = Briefbot.open(settings=configured, embedder=fake_embedder)
     bot.ingest([SEEDS])
     return bot

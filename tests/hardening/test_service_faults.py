@@ -38,6 +38,7 @@ def test_llm_down_then_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         assert any("HTTP 503" in n and "extractive" in n for n in down.notices)
 
         stub.enqueue(Reply.answer("North Korea is sending about 5,000 engineers [1]."))
+        stub.enqueue(Reply.answer('[{"n": 1, "supported": true}]'))  # the judge (on by default)
         back = bot.ask(QUESTION)
         assert back.mode == "llm" and back.notices == []
     finally:

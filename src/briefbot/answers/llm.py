@@ -4,7 +4,9 @@ Passages are packed most relevant first so prompt plus answer fit the model's wi
 (counted with tiktoken). The model cites passage numbers like ``[1]``; code maps each number
 to its passage and builds the citation from the passage text, never from anything the model
 copied; a number that points nowhere is dropped. Every sentence then goes through the
-verifier (``verify.py``), which narrows each citation to the exact supporting span.
+verifier (``verify.py``), which narrows each citation to the exact supporting span, and
+(on by default, ``BRIEFBOT_LLM_JUDGE``) the language-model judge (``grounding/judge.py``),
+which checks all the supported sentences against their quotes in one more call.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from briefbot.citations import CitedSentence, Passage, Usage
 from briefbot.errors import LLMError
 from briefbot.grounding.finalize import finalize
 from briefbot.grounding.injection import ArticleSource
-from briefbot.grounding.verify import SupportJudge, verify_sentences
+from briefbot.grounding.judge import BatchJudge, create_batch_judge
+from briefbot.grounding.verify import verify_sentences
 from briefbot.prompts import CANNOT_ANSWER_PHRASE, Prompt, load_prompts, prompts_dir
 from briefbot.settings import Settings
 from briefbot.text.sentences import split_sentences
@@ -32,8 +35,6 @@ log = logging.getLogger(__name__)
 
 MESSAGE_OVERHEAD_TOKENS = 32
 """Tokens a chat template adds around one message (role tags, special tokens), kept spare."""
-
-JUDGE_MAX_TOKENS = 8
 
 MODEL_SAID_NO_ANSWER = "The sources retrieved do not contain the answer (the model said so)."
 MODEL_GAVE_NO_ANSWER = "The model's reply held no statement to check (it only asked questions)."
@@ -136,7 +137,12 @@ def pack_passages(
 
 
 class LLMAnswerEngine:
-    """``AnswerEngine`` backed by a chat model (name ``"llm"``)."""
+    """``AnswerEngine`` backed by a chat model (name ``"llm"``).
+
+    ``judge`` defaults to the settings' (``create_batch_judge``: the same chat model, when an
+    LLM is configured and ``BRIEFBOT_LLM_JUDGE`` is on); ``BRIEFBOT_LLM_JUDGE=false`` turns it
+    off.
+    """
 
     name = "llm"
 
@@ -146,7 +152,7 @@ class LLMAnswerEngine:
         embedder: Embedder,
         settings: Settings,
         *,
-        judge: SupportJudge | None = None,
+        judge: BatchJudge | None = None,
         articles: ArticleSource | None = None,
     ) -> None:
         self.chat_model = chat_model
@@ -154,7 +160,7 @@ class LLMAnswerEngine:
         self.settings = settings
         self.articles = articles
         self.prompts = load_prompts(directory=prompts_dir(settings))
-        self.judge = judge
+        self.judge = judge if judge is not None else create_batch_judge(chat_model, settings)
 
     @property
     def prompt(self) -> Prompt:
@@ -238,10 +244,8 @@ class LLMAnswerEngine:
                     citations=[p.citation(0, len(p.text)) for p in cited],
                 )
             )
-        verified = verify_sentences(sentences, packed, self.embedder, self.settings, self.judge)
+        verified = verify_sentences(sentences, packed, self.embedder, self.settings)
         verified = [_note_dangling(s, d) for s, d in zip(verified, dangling, strict=True)]
-        if isinstance(self.judge, UsageTracking):
-            usage = usage.plus(self.judge.take_usage())
         draft = Answer(
             question=question,
             mode=self.name,
@@ -250,7 +254,7 @@ class LLMAnswerEngine:
             usage=usage,
             notices=notices,
         )
-        checked = finalize(draft, packed, self.settings, self.articles)
+        checked = finalize(draft, packed, self.settings, self.articles, judge=self.judge)
         return Answer.model_validate(checked.model_dump())
 
 
@@ -273,31 +277,6 @@ class UsageTracking:
     def take_usage(self) -> Usage | None:
         usage, self._usage = self._usage, None
         return usage
-
-
-class LLMSupportJudge(UsageTracking):
-    """``verify.SupportJudge`` asking the chat model whether a span supports a sentence.
-
-    A reply that is neither SUPPORTED nor UNSUPPORTED counts as unsupported (the sentence is
-    then flagged or removed, never passed silently).
-    """
-
-    def __init__(self, chat_model: ChatModel, settings: Settings) -> None:
-        self.chat_model = chat_model
-        self.prompt = load_prompts(["judge"], prompts_dir(settings))["judge"]
-
-    def judge(self, sentence: str, span: str) -> bool:
-        result = self.chat_model.complete(
-            self.prompt.messages(sentence=sentence, span=span), max_tokens=JUDGE_MAX_TOKENS
-        )
-        self._record(result.usage)
-        verdict = result.text.strip().upper()
-        if verdict.startswith("UNSUPPORTED") or "NOT SUPPORTED" in verdict:
-            return False
-        if verdict.startswith("SUPPORTED"):
-            return True
-        log.warning("LLM judge gave no verdict (%r); treating the sentence as unsupported", verdict)
-        return False
 
 
 class LLMQueryRewriter(UsageTracking):
@@ -359,7 +338,8 @@ def create_llm_rewriter(settings: Settings) -> LLMQueryRewriter:
 def create_llm_engine(
     settings: Settings, embedder: Embedder, articles: ArticleSource | None = None
 ) -> LLMAnswerEngine:
-    """The LLM engine for ``settings`` (the configured chat model; optional LLM judge)."""
+    """The LLM engine for ``settings``: the configured chat model, judged by it (unless
+    ``BRIEFBOT_LLM_JUDGE=false``)."""
     chat_model = create_chat_model(settings)
-    judge = LLMSupportJudge(chat_model, settings) if settings.llm_judge else None
+    judge = create_batch_judge(chat_model, settings)
     return LLMAnswerEngine(chat_model, embedder, settings, judge=judge, articles=articles)

@@ -1,5 +1,6 @@
 """The LLM brief: the chat model writes from numbered passages (map-reduce over per-article
-notes when they do not fit the budget); every sentence is then grounded."""
+notes when they do not fit the budget); every sentence is then grounded and (unless
+``BRIEFBOT_LLM_JUDGE=false``) judged by the model in one more call (``grounding/judge.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from briefbot.citations import CitedSentence, Passage, Usage
 from briefbot.errors import LLMError
 from briefbot.grounding.finalize import ground
 from briefbot.grounding.injection import ArticleSource
+from briefbot.grounding.judge import BatchJudge, create_batch_judge
 from briefbot.grounding.scope import Scope
 from briefbot.models import Article
 from briefbot.prompts import Prompt, load_prompt, prompts_dir
@@ -52,6 +54,7 @@ class LLMBriefWriter:
     When every passage fits the context budget the model writes from them directly. Otherwise
     it first writes notes per article (map), each note citing passage numbers, then one
     paragraph from the notes (reduce); a sentence citing note ``k`` cites note k's passages.
+    ``judge`` defaults to the settings' (``create_batch_judge``, the same chat model).
     """
 
     def __init__(
@@ -60,11 +63,14 @@ class LLMBriefWriter:
         embedder: Embedder,
         settings: Settings,
         articles: ArticleSource | None = None,
+        *,
+        judge: BatchJudge | None = None,
     ) -> None:
         self.chat = chat
         self.embedder = embedder
         self.settings = settings
         self.articles = articles
+        self.judge = judge if judge is not None else create_batch_judge(chat, settings)
         directory = prompts_dir(settings)
         self.brief_prompt = load_prompt("brief", BRIEF_PLACEHOLDERS, directory)
         self.notes_prompt = load_prompt("brief_notes", NOTES_PLACEHOLDERS, directory)
@@ -130,7 +136,15 @@ class LLMBriefWriter:
         brief = empty_brief(scope, "llm", max_words).model_copy(
             update={"sentences": sentences, "notices": notices, "usage": self.usage}
         )
-        grounded = ground(brief, passages, self.embedder, self.settings, articles=self.articles)
+        grounded = ground(
+            brief,
+            passages,
+            self.embedder,
+            self.settings,
+            articles=self.articles,
+            judge=self.judge,
+        )
+        self.usage = grounded.usage  # the judge's call included, also for a fallback
         return Brief.model_validate(grounded.model_dump())
 
     def notes(self, scope: Scope, passages: Sequence[Passage]) -> list[Note]:

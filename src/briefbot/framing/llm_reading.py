@@ -2,8 +2,10 @@
 
 Prompts are ``prompts/framing_neutral.md`` and ``prompts/framing_critical.md``; the model cites
 numbered passages (the article's chunks) and every sentence it writes goes through the verifier
-like an answer's, so an unsupported sentence reaches the reader flagged. The offline analyzer's
-findings stay in the report beside it.
+like an answer's, so an unsupported sentence reaches the reader flagged; unless
+``BRIEFBOT_LLM_JUDGE=false``, one more call has the model judge both readings' supported
+sentences against their quotes (``grounding/judge.py``). The offline analyzer's findings stay in
+the report beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from briefbot.answers.llm import format_passage, pack_passages, parse_answer
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatModel
 from briefbot.citations import Citation, CitedSentence, Passage, Usage
+from briefbot.grounding.judge import BatchJudge, create_batch_judge, judge_sentences
 from briefbot.grounding.scope import article_passages
 from briefbot.grounding.verify import verify_sentences
 from briefbot.models import Article, Chunk
@@ -46,11 +49,21 @@ def _placeholder(passage: Passage) -> Citation:
 
 
 class LLMReader:
-    def __init__(self, chat: ChatModel, embedder: Embedder, settings: Settings) -> None:
+    """Both readings of an article; ``judge`` defaults to the settings' (the same model)."""
+
+    def __init__(
+        self,
+        chat: ChatModel,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        judge: BatchJudge | None = None,
+    ) -> None:
         self.chat = chat
         self.embedder = embedder
         self.settings = settings
         self.prompts = load_framing_prompts(settings)
+        self.judge = judge if judge is not None else create_batch_judge(chat, settings)
 
     def _budget(self, prompt: Prompt, outlet: str) -> int:
         overhead = count_llm_tokens(prompt.render(outlet=outlet, passages=""))
@@ -82,4 +95,10 @@ class LLMReader:
         packed, left_out = pack_passages(passages, self._budget(self.prompts[PROMPTS[0]], outlet))
         neutral, first = self._write(PROMPTS[0], outlet, packed)
         critical, second = self._write(PROMPTS[1], outlet, packed)
-        return LLMReading(neutral, critical, first.plus(second), len(left_out))
+        usage = first.plus(second)
+        if self.judge is not None:
+            # One call judges both readings; the order of the sentences splits them again.
+            judged = judge_sentences([*neutral, *critical], self.judge)
+            neutral, critical = judged.sentences[: len(neutral)], judged.sentences[len(neutral) :]
+            usage = usage.plus(judged.usage)
+        return LLMReading(neutral, critical, usage, len(left_out))

@@ -1,8 +1,9 @@
-"""The last step of every cited text: verify, apply the policy, number the sources, flag
-injections, in that order, once.
+"""The last step of every cited text: verify, (with an LLM) judge, apply the policy, number
+the sources, flag injections, in that order, once.
 
 Answers (both engines), briefs and the framing's LLM readings all end here, so a sentence
-reaches a reporter only through the same checks.
+reaches a reporter only through the same checks. The language-model judge (``judge.py``)
+runs only when one is given: the LLM engines pass theirs, the extractive ones none.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import TypeVar
 from briefbot.backends.embedders import Embedder
 from briefbot.citations import CitedText, Passage, SourceRef
 from briefbot.grounding.injection import ArticleSource, flag_injections_from
-from briefbot.grounding.verify import SupportJudge, verify_sentences
+from briefbot.grounding.judge import BatchJudge, judge_sentences
+from briefbot.grounding.verify import verify_sentences
 from briefbot.settings import Settings
 
 CitedT = TypeVar("CitedT", bound=CitedText)
@@ -28,11 +30,17 @@ def ground(
     settings: Settings,
     *,
     articles: ArticleSource | None = None,
-    judge: SupportJudge | None = None,
+    judge: BatchJudge | None = None,
 ) -> CitedT:
     """``draft``'s sentences verified against ``passages``, then ``finalize``d."""
-    verified = verify_sentences(draft.sentences, passages, embedder, settings, judge)
-    return finalize(draft.model_copy(update={"sentences": verified}), passages, settings, articles)
+    verified = verify_sentences(draft.sentences, passages, embedder, settings)
+    return finalize(
+        draft.model_copy(update={"sentences": verified}),
+        passages,
+        settings,
+        articles,
+        judge=judge,
+    )
 
 
 def finalize(
@@ -40,10 +48,36 @@ def finalize(
     passages: Sequence[Passage],
     settings: Settings,
     articles: ArticleSource | None = None,
+    *,
+    judge: BatchJudge | None = None,
 ) -> CitedT:
-    """Policy, then sources numbered 1..n, then (with ``articles``) injection flags."""
+    """(With ``judge``) judged, then policy, then sources numbered 1..n, then (with
+    ``articles``) injection flags."""
+    if judge is not None:
+        verified = judged(verified, judge)
     numbered = renumber_sources(apply_policy(verified, settings), passages)
     return flag_injections_from(numbered, articles) if articles is not None else numbered
+
+
+def judged(text: CitedT, judge: BatchJudge) -> CitedT:
+    """``text`` after one call of ``judge`` on its supported sentences, its usage added.
+
+    A sentence the judge rejects, or could not check, is unsupported from then on; a notice
+    says when the judge could not check some.
+    """
+    if text.refused or not any(s.supported for s in text.sentences):
+        return text
+    result = judge_sentences(text.sentences, judge)
+    usage = text.usage.plus(result.usage) if text.usage is not None else result.usage
+    notices = list(text.notices)
+    if result.unjudged:
+        notices.append(
+            f"The language-model judge could not check {result.unjudged} sentence(s); "
+            "they count as unsupported, never as passed."
+        )
+    return text.model_copy(
+        update={"sentences": result.sentences, "usage": usage, "notices": notices}
+    )
 
 
 def apply_policy(text: CitedT, settings: Settings) -> CitedT:
