@@ -40,7 +40,7 @@ with st.sidebar:
     st.markdown("**Engine**")
     st.caption(fmt.md_escape_inline(fmt.engine_label(bot.settings)))
     st.markdown("**Store**")
-    count = bot.store.count_articles()
+    count = bot.article_count()
     store = f"{bot.settings.store_location} · {count} article{'s' if count != 1 else ''}"
     st.caption(fmt.md_escape_inline(store))
 

@@ -80,7 +80,9 @@ def test_refusal_text() -> None:
 def test_markdown_footnotes_carry_the_quotes() -> None:
     out = render_markdown(ANSWER)
     assert "Pyongyang is sending 5,000 engineers.[^1] Another 1,000 deminers follow.[^1][^2]" in out
-    assert "They arrive in 2030.[^2] **\\[unsupported\\]** _the source does not mention “2030”_" in out
+    assert (
+        "They arrive in 2030.[^2] **\\[unsupported\\]** _the source does not mention “2030”_" in out
+    )
     assert (
         "[^1]: **Title 1**, Outlet 1, 2024-10-18, <https://example.com/1>: "
         "“Pyongyang is sending approximately 5,000 engineers.” “another 1,000 soldiers”"

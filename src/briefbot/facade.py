@@ -74,6 +74,10 @@ class Briefbot:
         with self._lock:
             return self.ingestor.ingest_articles(articles)
 
+    def article_count(self) -> int:
+        """How many articles the store holds."""
+        return self.store.count_articles()
+
     def articles(self) -> list[Article]:
         """All articles, newest first (undated last), without their text."""
         found = self.store.list_articles(with_text=False)

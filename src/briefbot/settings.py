@@ -238,7 +238,7 @@ class Settings(BaseSettings):
         gt=0,
         le=1,
         description="Cosine similarity from which two claims of different articles are checked "
-        "for being the same fact; the support checker decides (each must support the other).",
+        "for being the same fact; the support checker decides (SupportChecker.same_fact).",
     )
     framing_max_articles: int = Field(
         default=5, ge=2, description="Articles a framing comparison by query compares at most."

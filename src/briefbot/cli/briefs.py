@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 
-from briefbot.cli.common import StoreOption, command, console, err_console, open_bot, safe
-from briefbot.cli.evals import DEFAULT_DATA, eval_app
+from briefbot.cli.common import StoreOption, command, err_console, open_bot
 from briefbot.cli.options import parse_day
 from briefbot.errors import BriefbotError
 
@@ -83,63 +80,3 @@ def brief(
         markup=False,
     )
     print(render_markdown(result) if output == "md" else render_text(result), end="")
-
-
-@eval_app.command("brief")
-def eval_brief(
-    data: Annotated[
-        Path, typer.Option("--data", help="Folder holding neus/ and frank/.")
-    ] = DEFAULT_DATA,
-    limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Only the first N items of each set.")
-    ] = None,
-    offset: Annotated[
-        int, typer.Option("--offset", min=0, help="Skip the first N items of each set.")
-    ] = 0,
-    max_words: Annotated[
-        int | None, typer.Option("--max-words", min=5, help="Word budget (default: settings).")
-    ] = None,
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", help="neus and/or frank (default: both).")
-    ] = None,
-) -> None:
-    """ROUGE-1/2/L of extractive briefs next to LEAD-3 (NeuS, FRANK), support, time per brief."""
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    from briefbot.backends.embedders import create_embedder
-    from briefbot.cli.common import errors_as_messages
-    from briefbot.evals.briefs import iter_failures, run, table
-    from briefbot.settings import load_settings
-
-    with errors_as_messages():
-        settings = load_settings()
-        embedder = create_embedder(settings)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            console=err_console,
-            transient=True,
-        ) as bar:
-
-            def progress(name: str) -> Callable[[int, int], None]:
-                task = bar.add_task(name, total=None)
-
-                def update(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                return update
-
-            results = run(
-                data,
-                embedder,
-                settings,
-                limit=limit,
-                offset=offset,
-                max_words=max_words,
-                sets=tuple(sets or ("neus", "frank")),
-                progress=progress,
-            )
-        console.print(safe(table(results)))
-        for failure in iter_failures(results):
-            err_console.print(f"[yellow]skipped[/yellow] {safe(failure)}")

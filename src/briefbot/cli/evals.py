@@ -1,11 +1,10 @@
-"""``briefbot eval ...``: evaluations against public research data.
-
-Other concepts register their own ``eval`` commands on ``eval_app`` from their modules.
-"""
+"""``briefbot eval ...``: every evaluation against public research data, in one place."""
 
 from __future__ import annotations
 
+import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -95,3 +94,116 @@ def verify(
             print(json.dumps(report.to_dict(), indent=2))
         else:
             console.print(safe(verify_markdown(report)))
+
+
+@eval_app.command("brief")
+def eval_brief(
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder holding neus/ and frank/.")
+    ] = DEFAULT_DATA,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N items of each set.")
+    ] = None,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip the first N items of each set.")
+    ] = 0,
+    max_words: Annotated[
+        int | None, typer.Option("--max-words", min=5, help="Word budget (default: settings).")
+    ] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="neus and/or frank (default: both).")
+    ] = None,
+) -> None:
+    """ROUGE-1/2/L of extractive briefs next to LEAD-3 (NeuS, FRANK), support, time per brief."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from briefbot.backends.embedders import create_embedder
+    from briefbot.cli.common import errors_as_messages
+    from briefbot.evals.briefs import iter_failures, run, table
+    from briefbot.settings import load_settings
+
+    with errors_as_messages():
+        settings = load_settings()
+        embedder = create_embedder(settings)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            console=err_console,
+            transient=True,
+        ) as bar:
+
+            def progress(name: str) -> Callable[[int, int], None]:
+                task = bar.add_task(name, total=None)
+
+                def update(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                return update
+
+            results = run(
+                data,
+                embedder,
+                settings,
+                limit=limit,
+                offset=offset,
+                max_words=max_words,
+                sets=tuple(sets or ("neus", "frank")),
+                progress=progress,
+            )
+        console.print(safe(table(results)))
+        for failure in iter_failures(results):
+            err_console.print(f"[yellow]skipped[/yellow] {safe(failure)}")
+
+
+@eval_app.command("framing")
+def framing_eval(
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder holding basil/ and neus/allsides_stories.jsonl.")
+    ] = DEFAULT_DATA,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder",
+            help="Embedder aligning BASIL triplets for the omission metric (default: the "
+            "configured one); 'none' skips that metric.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N articles/stories.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Loaded-term precision/recall (BASIL) and per-lean density (NeuS), beside a baseline."""
+    from briefbot.backends.embedders import create_embedder
+    from briefbot.evals.datasets import load_allsides, load_basil
+    from briefbot.evals.framing import evaluate_basil, evaluate_neus, render_markdown
+    from briefbot.framing.lexicons import load_lexicon
+    from briefbot.settings import load_settings
+
+    with errors_as_messages():
+        settings = load_settings()
+        lexicon = load_lexicon(settings.framing_lexicon_dir)
+        aligner = None
+        if embedder != "none":
+            name = embedder or settings.embedder
+            err_console.print(f"aligning BASIL triplets with the {safe(name)} embedder")
+            aligner = create_embedder(settings.model_copy(update={"embedder": name}))
+        basil = evaluate_basil(
+            load_basil(data / "basil", limit),
+            lexicon,
+            aligner,
+            settings.framing_similarity,
+            settings.support_threshold,
+        )
+        neus = evaluate_neus(
+            load_allsides(data / "neus" / "allsides_stories.jsonl", limit), lexicon
+        )
+        if as_json:
+            print(
+                json.dumps(
+                    {"basil": basil.model_dump(), "neus": [r.model_dump() for r in neus]}, indent=2
+                )
+            )
+            return
+        console.print(safe(render_markdown(basil, neus)))

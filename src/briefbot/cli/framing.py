@@ -14,12 +14,9 @@ from briefbot.cli.common import (
     StoreOption,
     command,
     console,
-    err_console,
-    errors_as_messages,
     open_bot,
     safe,
 )
-from briefbot.cli.evals import DEFAULT_DATA, eval_app
 from briefbot.framing.report import ArticleFraming, Comparison, FramingReport
 
 
@@ -228,52 +225,3 @@ def compare(
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return
     print_report(report)
-
-
-@eval_app.command("framing")
-def framing_eval(
-    data: Annotated[
-        Path, typer.Option("--data", help="Folder holding basil/ and neus/allsides_stories.jsonl.")
-    ] = DEFAULT_DATA,
-    embedder: Annotated[
-        str | None,
-        typer.Option(
-            "--embedder",
-            help="Embedder aligning BASIL triplets for the omission metric (default: the "
-            "configured one); 'none' skips that metric.",
-        ),
-    ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Only the first N articles/stories.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Loaded-term precision/recall (BASIL) and per-lean density (NeuS), beside a baseline."""
-    from briefbot.backends.embedders import create_embedder
-    from briefbot.evals.datasets import load_allsides, load_basil
-    from briefbot.evals.framing import evaluate_basil, evaluate_neus, render_markdown
-    from briefbot.framing.lexicons import load_lexicon
-    from briefbot.settings import load_settings
-
-    with errors_as_messages():
-        settings = load_settings()
-        lexicon = load_lexicon(settings.framing_lexicon_dir)
-        aligner = None
-        if embedder != "none":
-            name = embedder or settings.embedder
-            err_console.print(f"aligning BASIL triplets with the {safe(name)} embedder")
-            aligner = create_embedder(settings.model_copy(update={"embedder": name}))
-        basil = evaluate_basil(
-            load_basil(data / "basil", limit), lexicon, aligner, settings.framing_similarity
-        )
-        neus = evaluate_neus(
-            load_allsides(data / "neus" / "allsides_stories.jsonl", limit), lexicon
-        )
-        if as_json:
-            print(
-                json.dumps(
-                    {"basil": basil.model_dump(), "neus": [r.model_dump() for r in neus]}, indent=2
-                )
-            )
-            return
-        console.print(safe(render_markdown(basil, neus)))
