@@ -24,6 +24,7 @@ from briefbot.backends.embedders import Embedder
 from briefbot.citations import CitedSentence, Passage
 from briefbot.evals.datasets import FRANK_ERROR_TYPES, FactualityJudgement, load_frank_judgements
 from briefbot.evals.stats import median, pearson, percent, spearman
+from briefbot.grounding.scope import article_passages
 from briefbot.grounding.support import SupportChecker
 from briefbot.grounding.verify import verify_sentences
 from briefbot.ingest.chunking import chunk_article
@@ -66,19 +67,7 @@ def passages_of(
         article_id, text, embedder, settings.chunk_max_tokens, settings.chunk_overlap_sentences
     )
     article = Article(id=article_id, key=article_id, title="", text=text)
-    return [
-        Passage(
-            n=n,
-            article_id=article.id,
-            chunk_id=chunk.id,
-            text=chunk.text,
-            start=chunk.start,
-            end=chunk.end,
-            title=article.title,
-            outlet="",
-        )
-        for n, chunk in enumerate(chunks, start=1)
-    ]
+    return article_passages([article], lambda _: chunks)
 
 
 def check_summary(
