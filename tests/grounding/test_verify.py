@@ -134,29 +134,6 @@ def test_sentence_combining_two_cited_passages_cites_both(settings: Settings) ->
     assert {c.n for c in result.citations} == {1, 2}
 
 
-class _No:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def judge(self, sentence: str, span: str) -> bool:
-        self.calls.append((sentence, span))
-        return False
-
-
-def test_judge_can_veto_support(settings: Settings) -> None:
-    judge = _No()
-    [result] = verify_sentences(
-        [sentence("Officials said North Korea is sending 5000 engineers to Russia.", P1)],
-        PASSAGES,
-        FakeEmbedder(),
-        settings,
-        judge=judge,
-    )
-    assert not result.supported
-    assert judge.calls and "5,000" in judge.calls[0][1]
-    assert result.note is not None and "judge" in result.note
-
-
 def _text(settings: Settings, *texts: str) -> CitedText:
     sentences = verify_sentences(
         [sentence(t, P1) for t in texts], PASSAGES, FakeEmbedder(), settings

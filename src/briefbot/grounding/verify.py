@@ -16,7 +16,6 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 
 from briefbot.backends.embedders import Embedder
 from briefbot.citations import Citation, CitedSentence, Passage
@@ -28,13 +27,6 @@ from briefbot.text.words import content_words, normalise
 
 EMBEDDED_CANDIDATES = 6
 """Candidate spans per sentence that are embedded (the best by lexical and fact scores)."""
-
-
-@runtime_checkable
-class SupportJudge(Protocol):
-    """An optional second opinion (e.g. an LLM) on whether ``span`` supports ``sentence``."""
-
-    def judge(self, sentence: str, span: str) -> bool: ...
 
 
 MIN_CLAIM_WORDS = 3
@@ -85,7 +77,6 @@ class _Verification:
     score: float
     citations: list[Citation]
     missing: list[str]
-    judged_out: bool = False
 
 
 class _Verifier:
@@ -94,13 +85,11 @@ class _Verifier:
         passages: Sequence[Passage],
         embedder: Embedder,
         settings: Settings,
-        judge: SupportJudge | None,
         checker: SupportChecker | None = None,
     ) -> None:
         self.passages = list(passages)
         self.checker = checker or SupportChecker(embedder, settings.support_threshold)
         self.threshold = settings.support_threshold
-        self.judge = judge
         self._spans: dict[int, list[tuple[int, int, bool]]] = {}
 
     def spans(self, index: int) -> list[tuple[int, int, bool]]:
@@ -172,7 +161,7 @@ class _Verifier:
         )
         top = bests[0]
         if not top.missing and top.score >= self.threshold:
-            return self._judged(sentence, top.score, [top])
+            return _Verification(True, top.score, [top.citation()], [])
         if len(bests) > 1:
             # A sentence may combine facts from several cited passages.
             union_text = " ".join(c.text for c in bests)
@@ -182,16 +171,9 @@ class _Verifier:
             fact_score = 1.0 - len(missing) / facts.count if facts.count else 1.0
             score = support_score(lexical, similarity, fact_score, bool(facts.count))
             if not missing and score >= self.threshold:
-                return self._judged(sentence, score, [c for c in bests if c.lexical > 0])
+                cited = [c.citation() for c in bests if c.lexical > 0]
+                return _Verification(True, score, cited, [])
         return _Verification(False, top.score, [top.citation()], top.missing)
-
-    def _judged(self, sentence: str, score: float, spans: list[_Candidate]) -> _Verification:
-        citations = [c.citation() for c in spans]
-        if self.judge is not None and not self.judge.judge(
-            sentence, " ".join(c.text for c in spans)
-        ):
-            return _Verification(False, score, citations, [], judged_out=True)
-        return _Verification(True, score, citations, [])
 
     def indexes_for(self, citations: Sequence[Citation]) -> tuple[list[int], list[int]]:
         """Passage indexes the citations point to, and the citation numbers that point nowhere."""
@@ -229,8 +211,6 @@ class _Verifier:
         if not result.supported:
             if result.missing:
                 notes.append(missing_reason(result.missing))
-            elif result.judged_out:
-                notes.append("the support judge found the cited span does not support it")
             elif not cited:
                 notes.append("no source supports it")
             else:
@@ -253,7 +233,6 @@ def verify_sentences(
     passages: Sequence[Passage],
     embedder: Embedder,
     settings: Settings,
-    judge: SupportJudge | None = None,
     checker: SupportChecker | None = None,
 ) -> list[CitedSentence]:
     """Check each sentence against the passages it cites; see the module docstring.
@@ -263,5 +242,5 @@ def verify_sentences(
     ``checker`` keeps its embeddings across calls (the evaluation checks many summaries of
     one article).
     """
-    verifier = _Verifier(passages, embedder, settings, judge, checker)
+    verifier = _Verifier(passages, embedder, settings, checker)
     return [verifier.verify(sentence) for sentence in sentences]
