@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import tracemalloc
 from collections.abc import Iterator
@@ -12,7 +13,13 @@ import pytest
 
 from briefbot import Briefbot, Settings
 from briefbot.errors import FetchError, UnsafeURLError
-from briefbot.ingest.fetch import Fetcher, check_url, host_is_allowlisted, parse_url
+from briefbot.ingest.fetch import (
+    Fetcher,
+    check_url,
+    forbidden_reason,
+    host_is_allowlisted,
+    parse_url,
+)
 from tests.fakes import FakeEmbedder
 from tests.hardening.servers import (
     PNG,
@@ -338,3 +345,32 @@ def test_allowlisted_name_connects_over_ipv4_first(server: LocalServer, tmp_path
     page = fetcher.fetch(f"http://localhost:{server.port}/article")
     assert page.url == f"http://localhost:{server.port}/article"
     assert server.requests[-1] == ("/article", f"localhost:{server.port}")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",  # NAT64 of the metadata address
+        "64:ff9b::7f00:1",  # NAT64 of loopback
+        "::127.0.0.1",  # IPv4-compatible loopback
+        "::ffff:0:7f00:1",  # IPv4-translated loopback
+        "::ffff:0:a00:1",  # IPv4-translated 10.0.0.1
+        "fec0::1",  # site-local
+        "fd00:ec2::254",  # the cloud metadata service over IPv6
+    ],
+)
+def test_reserved_ipv6_forms_are_refused(address: str) -> None:
+    """The check itself, never a connection: every wrapped or reserved form is refused."""
+    assert forbidden_reason(ipaddress.ip_address(address), allow_private=False) is not None
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.169.254", "fd00:ec2::254", "64:ff9b::a9fe:a9fe", "100.100.100.200"]
+)
+def test_metadata_addresses_stay_refused_when_private_hosts_are_allowed(address: str) -> None:
+    assert forbidden_reason(ipaddress.ip_address(address), allow_private=True) is not None
+
+
+def test_public_addresses_in_any_form_are_allowed() -> None:
+    for address in ("8.8.8.8", "2606:4700::1111", "64:ff9b::808:808"):
+        assert forbidden_reason(ipaddress.ip_address(address), allow_private=False) is None

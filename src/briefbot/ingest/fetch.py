@@ -85,7 +85,19 @@ class Target:
         return host if self.url.port is None else f"{host}:{self.url.port}"
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
+)
+"""Cloud metadata services (AWS v4 and v6, Alibaba, Azure): never fetched, intranet or not."""
+
+
 def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries: mapped, 6to4, Teredo, NAT64, IPv4-compatible
+    (``::a.b.c.d``) or IPv4-translated (``::ffff:0:a.b.c.d``)."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped:
             return address.ipv4_mapped
@@ -93,6 +105,11 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
             return address.sixtofour
         if address.teredo:
             return address.teredo[1]
+        low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if any(address in net for net in _NAT64) or address in _IPV4_TRANSLATED:
+            return low32
+        if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1
+            return low32
     return None
 
 
@@ -107,13 +124,17 @@ def forbidden_reason(address: IPAddress, allow_private: bool) -> str | None:
         return forbidden_reason(inner, allow_private)
     if address.is_link_local:
         return "a link-local (cloud metadata) address"
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
     if address.is_multicast or address.is_unspecified:
         return "a multicast or unspecified address"
     if allow_private:
         return None
     if address.is_loopback:
         return "a loopback address"
-    if not address.is_global:
+    if not address.is_global or (
+        isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    ):
         return "a private or reserved address"
     return None
 
