@@ -151,13 +151,57 @@ def load_text(path: Path, max_bytes: int) -> Article:
     )
 
 
+_HIDDEN_CLASSES = frozenset(
+    {"hidden", "hide", "sr-only", "visually-hidden", "visuallyhidden", "d-none", "invisible"}
+)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)",
+    re.IGNORECASE,
+)
+
+
+def without_hidden_content(html: bytes | str) -> bytes | str:
+    """``html`` without what a reader never sees: ``<template>``, the ``hidden`` attribute,
+    hidden classes and styles (``display:none``, ``visibility:hidden``, zero font size or
+    opacity). Injected instructions hide there; trafilatura would keep some of it as text."""
+    import lxml.etree
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return html
+    doomed = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        classes = set((element.get("class") or "").lower().split())
+        if (
+            element.tag == "template"
+            or element.get("hidden") is not None
+            or (element.get("aria-hidden") or "").lower() == "true"
+            or classes & _HIDDEN_CLASSES
+            or _HIDDEN_STYLE.search(element.get("style") or "")
+        ):
+            doomed.append(element)
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the text that follows the element
+    return str(lxml.html.tostring(root, encoding="unicode"))
+
+
 def article_from_html(
     html: bytes | str, location: str, url: str | None, key: str, overrides: dict[str, Any]
 ) -> Article:
     import trafilatura
 
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=False
+        without_hidden_content(html),
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
     )
     if document is None or not getattr(document, "text", None):
         raise SourceError(location, "no article text found in the HTML page")
