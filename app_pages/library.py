@@ -15,7 +15,7 @@ bot: Briefbot = st.session_state.briefbot
 st.header("Library")
 
 
-def run_ingest(sources: list[str]) -> None:
+def run_ingest(sources: list[str], *, web_only: bool = False) -> None:
     bar = st.progress(0.0, text="Reading…")
 
     def progress(done: int, total: int, label: str) -> None:
@@ -23,7 +23,10 @@ def run_ingest(sources: list[str]) -> None:
         bar.progress(min(share, 1.0), text=f"{done}/{total} · {fmt.for_display(label)[:80]}")
 
     try:
-        report = bot.ingest(sources, progress=progress)
+        if web_only:
+            report = bot.ingest_urls(sources, progress=progress)
+        else:
+            report = bot.ingest(sources, progress=progress)
     except BriefbotError as exc:
         bar.empty()
         st.error(fmt.md_escape_inline(str(exc)))
@@ -59,7 +62,7 @@ with ingest_col:
         )
         wanted = [u.strip() for u in urls.splitlines() if u.strip()]
         if st.form_submit_button("Fetch and ingest", type="primary") and wanted:
-            run_ingest(wanted)
+            run_ingest(wanted, web_only=True)
 
 with report_col:
     report: IngestReport | None = st.session_state.get("ingest_report")

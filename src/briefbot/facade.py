@@ -8,12 +8,13 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from briefbot.backends.embedders import Embedder, create_embedder
 from briefbot.backends.lexical import BM25Index
 from briefbot.backends.store import ChromaStore
 from briefbot.ingest.ingestor import Ingestor, Progress
-from briefbot.models import Article, Hit, IngestReport, SearchFilters
+from briefbot.models import Article, Hit, IngestReport, SearchFilters, Skipped
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings, load_settings
 
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from briefbot.briefs.types import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
+
+
+def _is_web_address(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 class Briefbot:
@@ -69,6 +75,23 @@ class Briefbot:
     ) -> IngestReport:
         with self._lock:
             return self.ingestor.ingest([str(s) for s in sources], progress)
+
+    def ingest_urls(self, urls: Iterable[str], progress: Progress | None = None) -> IngestReport:
+        """Web pages and feeds only (the app's URL box): anything that is not an http(s) URL
+        is skipped, never read as a file or folder of the machine briefbot runs on."""
+        wanted = [u.strip() for u in urls if u.strip()]
+        web = [u for u in wanted if _is_web_address(u)]
+        report = self.ingest(web, progress) if web else IngestReport()
+        for entry in wanted:
+            if entry not in web:
+                report.skipped.append(
+                    Skipped(
+                        location=entry,
+                        reason="not a web address: only http:// or https:// links can be "
+                        "fetched here (upload files in the other tab)",
+                    )
+                )
+        return report
 
     def ingest_articles(self, articles: list[Article]) -> IngestReport:
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from briefbot import Briefbot
 from tests.ui.conftest import (
     HOSTILE_TITLE,
@@ -100,3 +102,25 @@ def test_url_ingest_reports_a_refused_address(bot: Briefbot, make_app: AppFactor
     skipped = next(m.value for m in at.markdown if m.value.startswith("- skipped"))
     assert "`http://127.0.0.1:9/feed.xml`" in skipped
     assert bot.articles() == []
+
+
+def test_url_box_never_reads_files_on_the_server(
+    bot: Briefbot, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A path typed in the URL box is skipped, not loaded: the server's files stay private."""
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "notes.txt").write_text(
+        "Confidential: the source's home address is 12 Harbour Lane, and she asked not to be "
+        "named in any story about the council vote."
+    )
+    at = make_app(bot).switch_page("app_pages/library.py").run()
+    at.text_area(key="ingest_urls").input(f"{private}\n~\nfile://{private}/notes.txt")
+    at.button(key="FormSubmitter:url_form-Fetch and ingest").click().run()
+
+    assert not at.exception
+    assert "3 skipped" in at.warning[0].value
+    assert bot.articles() == []
+    assert bot.search("home address Harbour Lane") == []
+    skipped = [m.value for m in at.markdown if m.value.startswith("- skipped")]
+    assert all("not a web address" in line for line in skipped)
