@@ -73,3 +73,28 @@ def test_invalid_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("BRIEFBOT_TOP_K", "zero")
     code, _, err = run("articles", "--store", str(tmp_path / "s"))
     assert code == 1 and "BRIEFBOT_TOP_K" in err and "Traceback" not in err
+
+
+def test_emoji_shortcodes_are_shown_as_written(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "markets.md").write_text(
+        "---\ntitle: 'Markets :100: rally as :fire: sale ends'\nsource: Wire\n---\n"
+        "Shares rose on Monday as investors returned after a week of heavy selling, traders said.\n"
+    )
+    (folder / "bad:warning:.jsonl").write_text("{not json\n")
+    store = str(tmp_path / "store")
+    _, out, err = run("ingest", str(folder), "--store", store)
+    assert "bad:warning:.jsonl" in out + err and "⚠" not in out + err
+    code, out, _ = run("articles", "--store", store)
+    assert code == 0 and ":100:" in out and ":fire:" in out
+    assert "💯" not in out and "🔥" not in out
+
+
+def test_json_output_escapes_invisible_and_bidi_characters() -> None:
+    from briefbot.cli.common import json_text
+
+    text = json_text({"title": "Mayor\u202e resigns\u009b\u200b", "n": [1, 2]})
+    assert "\u202e" not in text and "\u009b" not in text and "\u200b" not in text
+    assert "\\u202e" in text and "\\u009b" in text
+    assert json.loads(text) == {"title": "Mayor\u202e resigns\u009b\u200b", "n": [1, 2]}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
 import typer
 
 from briefbot.answers.types import Answer
-from briefbot.cli.common import StoreOption, command, err_console, state
+from briefbot.cli.common import StoreOption, command, err_console, json_text, state
 from briefbot.cli.options import parse_day
 from briefbot.facade import Briefbot
 from briefbot.models import SearchFilters
@@ -68,7 +67,7 @@ def _filters(
 
 def _print(answer: Answer, as_json: bool, markdown: bool) -> None:
     if as_json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(answer.to_dict()))
     elif markdown:
         print(render_markdown(answer), end="")
     else:

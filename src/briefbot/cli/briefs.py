@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 
-from briefbot.cli.common import StoreOption, command, err_console, open_bot
+from briefbot.cli.common import StoreOption, command, err_console, json_text, open_bot
 from briefbot.cli.options import parse_day
 from briefbot.errors import BriefbotError
 
@@ -72,7 +71,7 @@ def brief(
     if output == "json":
         data = result.to_dict()
         data["word_count"] = result.word_count
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json_text(data))
         return
     err_console.print(
         f"brief of {len(result.article_ids)} article(s), {result.word_count}/{result.max_words} "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,8 +26,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: ":100:" in a title or file name is text, never a 💯.
+console = Console(highlight=False, soft_wrap=True, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+_INVISIBLE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON for the terminal: readable Unicode, but DEL, C1 controls,
+    bidi and zero-width characters escaped as ``\\uXXXX`` so none acts on the terminal
+    (``json.dumps`` already escapes C0 controls; these can only stand inside strings)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class State:

@@ -14,6 +14,7 @@ from briefbot.cli.common import (
     StoreOption,
     command,
     console,
+    json_text,
     open_bot,
     safe,
 )
@@ -222,6 +223,6 @@ def compare(
             raise typer.BadParameter("a chart needs two or more articles", param_hint="--chart")
         chart.write_text(json.dumps(report.comparison.chart, indent=2), encoding="utf-8")
     if as_json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(report.to_dict()))
         return
     print_report(report)

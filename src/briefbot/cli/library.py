@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -14,6 +13,7 @@ from briefbot.cli.common import (
     command,
     console,
     err_console,
+    json_text,
     open_bot,
     safe,
     safe_message,
@@ -62,7 +62,7 @@ def articles(
     found = open_bot(store).articles()
     if as_json:
         rows = [a.model_dump(mode="json", exclude={"text"}) for a in found]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json_text(rows))
         return
     table = Table("id", "published", "outlets", "chunks", "title")
     for a in found:
@@ -86,7 +86,7 @@ def show(
     """Show one article with its metadata and full text."""
     article = open_bot(store).article(article_id)
     if as_json:
-        print(json.dumps(article.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        print(json_text(article.model_dump(mode="json")))
         return
     console.print(f"[bold]{safe(article.title)}[/bold]")
     console.print(
@@ -135,7 +135,7 @@ def search(
     )
     hits = open_bot(store).search(query, k=k, filters=filters)
     if as_json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        print(json_text([h.to_dict() for h in hits]))
         return
     if not hits:
         console.print("no matching passages")

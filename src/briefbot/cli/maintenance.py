@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from briefbot.cli.common import (
     command,
     console,
     err_console,
+    json_text,
     open_bot,
     safe,
     safe_message,
@@ -36,7 +36,7 @@ def doctor(
         raise typer.Exit(1) from None
     health = repair(bot) if fix else diagnose(bot)
     if as_json:
-        print(json.dumps(health.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(health.to_dict()))
     else:
         _print(health)
     if not health.ok:
