@@ -238,10 +238,40 @@ def test_two_versions_of_one_key_in_one_ingest_settle_on_the_last(
         ],
     )
     first = bot.ingest([path])
-    assert len(first.added) == 1 and first.superseded == ["versions.jsonl#same"]
+    assert len(first.added) == 1 and first.superseded == ["AP#same"]
     [article] = bot.articles()
     assert article.title == "v2"
     embedded = fake_embedder.embedded_texts
     again = bot.ingest([path])
     assert again.unchanged == first.added and not again.replaced
     assert fake_embedder.embedded_texts == embedded
+
+
+STORIES = {
+    ("nyt", 1): "The city council approved a new budget on Monday after a long and heated debate "
+    "about school funding and road repairs across the northern districts.",
+    ("nyt", 2): "A storm knocked out power to thousands of homes along the coast, and crews worked "
+    "through the night to restore electricity before the morning commute.",
+    ("bbc", 1): "Scientists announced the discovery of a new species of frog in the rainforest, "
+    "noting its unusual call and bright orange markings on its back legs.",
+    ("bbc", 2): "The national football team named a new coach, who promised younger players more "
+    "chances and a faster style of play before next summer's tournament.",
+}
+
+
+def test_same_file_name_in_two_folders_never_replaces(bot: Briefbot, tmp_path: Path) -> None:
+    """nyt/articles.jsonl and bbc/articles.jsonl with ids 1-2 each are four articles."""
+    paths = []
+    for outlet in ("nyt", "bbc"):
+        folder = tmp_path / outlet
+        folder.mkdir()
+        lines = [
+            json.dumps({"id": n, "title": f"{outlet} {n}", "text": STORIES[(outlet, n)]})
+            for n in (1, 2)
+        ]
+        (folder / "articles.jsonl").write_text("\n".join(lines) + "\n")
+        paths.append(folder / "articles.jsonl")
+    first = bot.ingest([paths[0]])
+    second = bot.ingest([paths[1]])
+    assert len(first.added) == 2 and len(second.added) == 2 and not second.replaced
+    assert sorted(a.title for a in bot.articles()) == ["bbc 1", "bbc 2", "nyt 1", "nyt 2"]

@@ -95,7 +95,7 @@ def test_jsonl_malformed_line_named_and_others_ingest(tmp_path: Path, settings: 
     articles = [r for r in results if isinstance(r, Article)]
     skipped = {r.location: r.reason for r in results if isinstance(r, Skipped)}
     assert [a.title for a in articles] == ["One", "Two"]
-    assert articles[1].key == "feed.jsonl#x-2"
+    assert articles[1].key == f"{path.parent.name}/feed.jsonl#x-2"
     assert skipped[f"{path}:2"].startswith("invalid JSON")
     assert skipped[f"{path}:3"] == "missing field 'text'"
     assert "field 'published'" in skipped[f"{path}:5"]

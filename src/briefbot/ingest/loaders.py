@@ -282,17 +282,19 @@ def _article_from_record(record: Any, location: str, path: Path) -> Article:
             raise SourceError(location, f"field {field!r} must be a string")
     external = record.get("id")
     url = record.get("url") or None
-    key = (
-        f"{path.name}#{external}"
-        if external is not None
-        else (url or f"{path.resolve()}#{location}")
-    )
+    source = str(record.get("source") or "").strip()
+    # A record's identity: its outlet's own id, else its id within this folder's file; the
+    # file name alone made nyt/articles.jsonl and bbc/articles.jsonl replace each other.
+    if external is not None:
+        key = f"{source}#{external}" if source else f"{path.parent.name}/{path.name}#{external}"
+    else:
+        key = url or f"{path.resolve()}#{location}"
     return make_article(
         location=location,
         key=str(key),
         title=record["title"],
         text=record["text"],
-        source=str(record.get("source") or ""),
+        source=source,
         authors=record.get("authors"),
         published=record.get("published"),
         url=str(url) if url else None,
