@@ -108,7 +108,8 @@ def test_readers_and_a_writer_share_one_briefbot(tmp_path: Path) -> None:
 
 
 def _id_of(bot: Briefbot, source: Path, record: dict[str, Any]) -> str:
-    (article_id,) = bot.store.ids_by_key([f"{source.name}#{record['id']}"]).values()
+    """The stored article of a JSONL record (its identity is ``source#id``)."""
+    (article_id,) = bot.store.ids_by_key([f"{record['source']}#{record['id']}"]).values()
     return article_id[0]
 
 
