@@ -21,7 +21,7 @@ from briefbot.errors import ConfigError
 from briefbot.grounding.mmr import mmr
 from briefbot.models import Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
-from briefbot.text.facts import names, numbers
+from briefbot.text.facts import disagree, names, numbers
 
 
 class Retrieval(BaseModel):
@@ -154,11 +154,6 @@ class RecencyPrior:
 def stated_facts(text: str) -> frozenset[str]:
     """The numbers and names a passage states."""
     return frozenset(numbers(text)) | frozenset(n.casefold() for n in names(text))
-
-
-def disagree(facts: frozenset[str], other: frozenset[str]) -> bool:
-    """Each side states something the other does not (12 dead against 15 dead)."""
-    return bool(facts - other) and bool(other - facts)
 
 
 def mmr_select(

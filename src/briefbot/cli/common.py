@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from rich.markup import escape
 from briefbot.errors import BriefbotError
 from briefbot.facade import Briefbot
 from briefbot.settings import load_settings, redact_userinfo
-from briefbot.text.clean import for_display
+from briefbot.text.clean import UNSAFE, for_display
 
 app = typer.Typer(
     name="briefbot",
@@ -30,15 +29,13 @@ app = typer.Typer(
 console = Console(highlight=False, soft_wrap=True, emoji=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
-_INVISIBLE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
 
 def json_text(data: Any) -> str:
-    """``data`` as indented JSON for the terminal: readable Unicode, but DEL, C1 controls,
-    bidi and zero-width characters escaped as ``\\uXXXX`` so none acts on the terminal
-    (``json.dumps`` already escapes C0 controls; these can only stand inside strings)."""
+    """``data`` as indented JSON for the terminal: readable Unicode, but the characters the
+    one cleaner removes (``text.clean.UNSAFE``) escaped as ``\\uXXXX`` so none acts on the
+    terminal. They can only stand inside strings, so the JSON stays valid."""
     text = json.dumps(data, ensure_ascii=False, indent=2)
-    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class State:

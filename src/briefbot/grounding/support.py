@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from briefbot.backends.embedders import Embedder
-from briefbot.text.facts import Facts
+from briefbot.text.facts import Facts, disagree
 from briefbot.text.words import content_words, covered
 
 LEXICAL_WEIGHT = 0.45
@@ -126,8 +126,7 @@ class SupportChecker:
         fact; "5,000 engineers" and "9,000 engineers" are not.
         """
         forward, backward = self.mutual(a, b)
-        numbers_a, numbers_b = stated_numbers(a), stated_numbers(b)
-        conflict = bool(numbers_a - numbers_b) and bool(numbers_b - numbers_a)
+        conflict = disagree(stated_numbers(a), stated_numbers(b))
         same = min(forward.score, backward.score) >= self.threshold and not conflict
         return same, forward, backward
 

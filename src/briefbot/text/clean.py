@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-_UNSAFE = re.compile(
+UNSAFE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 (but \t \n \r), DEL, C1
     "\u200b-\u200f"  # zero-width space, non-joiner, joiner, LRM, RLM
     "\u202a-\u202e"  # bidi embeddings and overrides
@@ -27,14 +27,14 @@ _WHITESPACE = re.compile(r"\s+")
 def stored_text(text: str) -> str:
     """The stored form of article text: newlines normalised, unsafe characters removed,
     trailing spaces on each line and blank lines at both ends dropped."""
-    text = _UNSAFE.sub("", _LINE_BREAKS.sub("\n", text))
+    text = UNSAFE.sub("", _LINE_BREAKS.sub("\n", text))
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
 def for_display(text: str) -> str:
     """``text`` as it may be shown: unsafe characters removed, Unicode spaces as spaces,
     newlines and tabs kept. The words shown are the words stored."""
-    return _UNICODE_SPACE.sub(" ", _UNSAFE.sub("", _LINE_BREAKS.sub("\n", text)))
+    return _UNICODE_SPACE.sub(" ", UNSAFE.sub("", _LINE_BREAKS.sub("\n", text)))
 
 
 def one_line(text: str) -> str:

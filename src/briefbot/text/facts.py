@@ -188,3 +188,8 @@ class Facts:
         if self.negated and not negated(span):
             missing.append("a negation")
         return missing
+
+
+def disagree(facts: frozenset[str], other: frozenset[str]) -> bool:
+    """Each side states something the other does not (12 dead against 15 dead)."""
+    return bool(facts - other) and bool(other - facts)
