@@ -200,12 +200,13 @@ class Settings(BaseSettings):
         default="flag",
         description="What to do with answer sentences the sources do not support.",
     )
-    support_threshold: float = Field(
-        default=0.55,
+    support_threshold: float | None = Field(
+        default=None,
         ge=0,
         le=1,
-        description="Minimum support score (content-word recall, embedding similarity and "
-        "fact consistency against the cited span) for an answer sentence to count as supported.",
+        description="Minimum support score (0 to 1) for a sentence to count as supported by the "
+        "span it cites; unset, the operating point fitted on human factuality judgements "
+        "(grounding/support_model.json).",
     )
     answer_max_sentences: int = Field(
         default=3, ge=1, le=10, description="Sentences the extractive engine quotes at most."

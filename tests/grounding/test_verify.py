@@ -190,9 +190,12 @@ def test_real_minilm_separates_paraphrases_from_inventions(real_seed_bot: Briefb
     retrieval = real_seed_bot.retrieve("North Korea engineers deminers Russia Lavrov", k=10)
     passages = passages_from_hits(retrieval.hits)
     claims = {
-        "Pyongyang is dispatching roughly 5,000 army engineers to fix Russian roads.": True,
-        "Around 1,000 additional soldiers will handle demining.": True,
+        "Pyongyang is sending about 5,000 army engineers to repair infrastructure in Russia.": True,
         "Lavrov thanked North Korea for its support.": True,
+        "Lavrov met Kim Jong Un.": True,
+        # "roads" and "will" are not in the source (it says infrastructure, and "expected to")
+        "Pyongyang is dispatching roughly 5,000 army engineers to fix Russian roads.": False,
+        "Around 1,000 additional soldiers will handle demining.": False,
         "North Korea is sending 7,000 engineers to Russia.": False,
         "Vladimir Putin met Kim Jong Un in Moscow.": False,
         "China is expected to send peacekeepers to the region.": False,

@@ -194,7 +194,6 @@ def framing_eval(
             lexicon,
             aligner,
             settings.framing_similarity,
-            settings.support_threshold,
         )
         neus = evaluate_neus(
             load_allsides(data / "neus" / "allsides_stories.jsonl", limit), lexicon

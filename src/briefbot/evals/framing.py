@@ -142,7 +142,6 @@ def evaluate_basil(
     lexicon: Lexicon,
     embedder: Embedder | None = None,
     threshold: float = 0.45,
-    support_threshold: float = 0.55,
 ) -> BasilResult:
     analyses = [analyze_text_on(a, lexicon) for a in articles]
     ours = [loaded_flags(x) for x in analyses]
@@ -166,7 +165,7 @@ def evaluate_basil(
             if len(group) < 2:
                 continue
             texts = [[s.span.text for s in analyses[i]] for i in group]
-            checker = SupportChecker(embedder, support_threshold)
+            checker = SupportChecker(embedder)
             for fact in align(texts, checker, threshold).facts:
                 if len({d for d, _, _ in fact}) == 1:
                     for d, s, _ in fact:

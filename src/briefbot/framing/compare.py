@@ -2,8 +2,9 @@
 each outlet (who it quotes, loaded terms, tone, omissions).
 
 "The same fact" is decided by the support checker (``grounding.support``), not by similarity:
-two sentences are one fact only when each reaches the support threshold given the other and
-neither contradicts a number or date of the other (``SupportChecker.same_fact``). Embedding
+two sentences are one fact only when each restates the other (the fact rule, and a restatement
+score at its threshold) and neither contradicts a number or date of the other
+(``SupportChecker.same_fact``). Embedding
 similarity only picks which sentences are worth checking. A fact is "only in X" only when no
 sentence of any other article comes close to supporting it; where one partly does, the fact
 names that outlet as a possible match ("unclear") instead, so the report never claims an

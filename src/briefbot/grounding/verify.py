@@ -1,10 +1,12 @@
 """The verifier: every answer sentence is checked against the exact span it cites.
 
-For each sentence the best supporting span (one or two source sentences) is searched inside the
-passages it cites. Support needs every number, date and name of the sentence to appear in the
-span (hard rule) and a support score at or above ``Settings.support_threshold``; the score mixes
-content-word recall of the sentence in the span, embedding similarity and fact consistency. A
-sentence its cited passage does not support is re-attached to another passage that does.
+A sentence quoted verbatim from a passage is supported by that span. Any other sentence is
+checked by the support checker (``grounding.support``) against everything it cites, taken as one
+premise: every number, date and name it states must be there (hard rule) and its calibrated
+support score must reach the threshold (``Settings.support_threshold``, by default the fitted
+operating point). It is cited to its best span (one source sentence or two adjacent ones), plus
+the sentences holding facts that span lacks. A sentence its cited passages do not support is
+re-attached to the other passages when they do.
 
 ``apply_policy`` then removes or flags unsupported sentences (``Settings.unsupported``) and turns
 an answer with nothing supported into a refusal; ``renumber_sources`` keeps only cited sources.
@@ -15,19 +17,14 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from briefbot.backends.embedders import Embedder
 from briefbot.citations import Citation, CitedSentence, Passage
-from briefbot.grounding.support import SupportChecker, lexical_recall, missing_reason, support_score
+from briefbot.grounding.support import Support, SupportChecker
 from briefbot.settings import Settings
-from briefbot.text.facts import Facts
 from briefbot.text.sentences import split_sentences
 from briefbot.text.words import content_words, normalise
-
-EMBEDDED_CANDIDATES = 6
-"""Candidate spans per sentence that are embedded (the best by lexical and fact scores)."""
-
 
 MIN_CLAIM_WORDS = 3
 """Shorter sentences are never accepted as verbatim quotes ("1" is inside "1,000")."""
@@ -39,44 +36,12 @@ def _whole_words_find(haystack: str, needle: str) -> int:
     return match.start() if match else -1
 
 
-# --- scoring -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Candidate:
-    passage: Passage
-    start: int  # local to passage.text
-    end: int
-    text: str
-    lexical: float = 0.0
-    missing: list[str] = field(default_factory=list)
-    fact_score: float = 1.0
-    has_facts: bool = False
-    single: bool = True
-    similarity: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return support_score(self.lexical, self.similarity, self.fact_score, self.has_facts)
-
-    def citation(self) -> Citation:
-        return self.passage.citation(self.start, self.end)
-
-
-def candidate_spans(passage: Passage) -> list[tuple[int, int, bool]]:
-    """Local spans of each source sentence, then of each two adjacent ones (``single`` flag)."""
-    sentences = split_sentences(passage.text)
-    spans = [(s.start, s.end, True) for s in sentences]
-    spans += [(a.start, b.end, False) for a, b in itertools.pairwise(sentences)]
-    return spans
-
-
 @dataclass
 class _Verification:
     supported: bool
     score: float
     citations: list[Citation]
-    missing: list[str]
+    support: Support | None = None
 
 
 class _Verifier:
@@ -89,91 +54,47 @@ class _Verifier:
     ) -> None:
         self.passages = list(passages)
         self.checker = checker or SupportChecker(embedder, settings.support_threshold)
-        self.threshold = settings.support_threshold
-        self._spans: dict[int, list[tuple[int, int, bool]]] = {}
+        self._spans: dict[int, list[tuple[int, int]]] = {}
 
-    def spans(self, index: int) -> list[tuple[int, int, bool]]:
+    def spans(self, index: int) -> list[tuple[int, int]]:
+        """Local spans of each sentence of a passage, then of each two adjacent ones."""
         if index not in self._spans:
-            passage = self.passages[index]
-            self._spans[index] = candidate_spans(passage) or [(0, len(passage.text), True)]
+            sentences = split_sentences(self.passages[index].text)
+            spans = [(s.start, s.end) for s in sentences]
+            self._spans[index] = spans + [
+                (a.start, b.end) for a, b in itertools.pairwise(sentences)
+            ]
         return self._spans[index]
 
     def verbatim(self, sentence: str, indexes: Sequence[int]) -> _Verification | None:
         """A sentence quoted exactly from a passage is supported by that very span."""
-        needle = normalise(sentence)
         if len(sentence.split()) < MIN_CLAIM_WORDS:
             return None
+        needle = normalise(sentence)
         for index in indexes:
             passage = self.passages[index]
             position = _whole_words_find(passage.text, sentence)
             if position >= 0:
                 citation = passage.citation(position, position + len(sentence))
-                return _Verification(True, 1.0, [citation], [])
-            for start, end, _ in self.spans(index):
+                return _Verification(True, 1.0, [citation])
+            for start, end in self.spans(index):
                 if normalise(passage.text[start:end]) == needle:
-                    return _Verification(True, 1.0, [passage.citation(start, end)], [])
+                    return _Verification(True, 1.0, [passage.citation(start, end)])
         return None
 
-    def best(self, sentence: str, index: int, facts: Facts, words: list[str]) -> _Candidate:
-        passage = self.passages[index]
-        candidates = []
-        for start, end, single in self.spans(index):
-            text = passage.text[start:end]
-            missing = facts.missing_from(text)
-            candidates.append(
-                _Candidate(
-                    passage,
-                    start,
-                    end,
-                    text,
-                    lexical=lexical_recall(words, text),
-                    missing=missing,
-                    fact_score=1.0 - len(missing) / facts.count if facts.count else 1.0,
-                    has_facts=bool(facts.count),
-                    single=single,
-                )
-            )
-        candidates.sort(key=lambda c: (-(c.fact_score + c.lexical), c.end - c.start))
-        shortlist = candidates[:EMBEDDED_CANDIDATES]
-        self.checker.embed([sentence, *(c.text for c in shortlist)])
-        for candidate in shortlist:
-            candidate.similarity = self.checker.similarity(sentence, candidate.text)
-        # One supporting sentence is a better citation than a pair that scores a little higher.
-        return max(
-            shortlist,
-            key=lambda c: (not c.missing, c.single and c.score >= self.threshold, c.score),
-        )
-
     def check(self, sentence: str, indexes: Sequence[int]) -> _Verification:
-        """Best support for ``sentence`` among the passages at ``indexes``."""
+        """Support for ``sentence`` from the passages at ``indexes``, checked as one premise."""
         if not indexes or len(content_words(sentence)) < 2:
             # Nothing to check against, or a fragment ("1", "Yes.") that asserts nothing.
-            return _Verification(False, 0.0, [], [])
+            return _Verification(False, 0.0, [])
         exact = self.verbatim(sentence, indexes)
         if exact is not None:
             return exact
-        facts = Facts.of(sentence)
-        words = content_words(sentence)
-        bests = sorted(
-            (self.best(sentence, i, facts, words) for i in indexes),
-            key=lambda c: (not c.missing, c.score),
-            reverse=True,
-        )
-        top = bests[0]
-        if not top.missing and top.score >= self.threshold:
-            return _Verification(True, top.score, [top.citation()], [])
-        if len(bests) > 1:
-            # A sentence may combine facts from several cited passages.
-            union_text = " ".join(c.text for c in bests)
-            missing = facts.missing_from(union_text)
-            lexical = lexical_recall(words, union_text)
-            similarity = max(c.similarity for c in bests)
-            fact_score = 1.0 - len(missing) / facts.count if facts.count else 1.0
-            score = support_score(lexical, similarity, fact_score, bool(facts.count))
-            if not missing and score >= self.threshold:
-                cited = [c.citation() for c in bests if c.lexical > 0]
-                return _Verification(True, score, cited, [])
-        return _Verification(False, top.score, [top.citation()], top.missing)
+        support = self.checker.check(sentence, [self.passages[i].text for i in indexes])
+        citations = [
+            self.passages[indexes[e.part]].citation(e.start, e.end) for e in support.evidence
+        ]
+        return _Verification(support.supported, support.score, citations, support)
 
     def indexes_for(self, citations: Sequence[Citation]) -> tuple[list[int], list[int]]:
         """Passage indexes the citations point to, and the citation numbers that point nowhere."""
@@ -209,15 +130,12 @@ class _Verifier:
                     notes.append(f"citation added: source {numbers_} supports it")
                 result = moved
         if not result.supported:
-            if result.missing:
-                notes.append(missing_reason(result.missing))
+            if result.support is not None:
+                notes.append(result.support.reason or "the cited source does not say this")
             elif not cited:
                 notes.append("no source supports it")
             else:
-                notes.append(
-                    "the cited source does not say this "
-                    f"(support {result.score:.2f}, needs {self.threshold:.2f})"
-                )
+                notes.append("the cited source does not say this")
         return sentence.model_copy(
             update={
                 "citations": result.citations,
