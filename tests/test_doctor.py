@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from briefbot import Briefbot
+from briefbot import Briefbot, Settings
 from briefbot.backends.lexical import fingerprint
 from briefbot.doctor import bm25_cache_fingerprint, diagnose, repair
+from tests.damage import DAMAGE, damage, forget_open_stores, written_store
+from tests.fakes import FakeEmbedder
 from tests.hardening.corpus import article_records, write_jsonl
 
 
@@ -121,3 +123,60 @@ def test_cli_doctor_reports_then_repairs(filled: Briefbot, monkeypatch: pytest.M
     assert any(r.startswith("deleted") for r in report["repairs"])
 
     assert runner.invoke(app, ["doctor"]).exit_code == 0
+
+
+# --- damaged index files ------------------------------------------------------------------
+
+
+def records(bot: Briefbot) -> dict[str, Any]:
+    """Everything stored, read through Chroma: texts and metadata of articles and chunks."""
+    found = {}
+    for name, collection in (("articles", bot.store.articles), ("chunks", bot.store.chunks)):
+        page = collection.get(include=["documents", "metadatas"])
+        found[name] = sorted(zip(page["ids"], page["documents"], page["metadatas"], strict=True))
+    return found
+
+
+def assert_every_article_is_found(bot: Briefbot) -> None:
+    """Each article's first chunk is found by a dense search, by BM25 and by ``search``."""
+    for article in bot.store.list_articles():
+        chunk = bot.store.chunks_of(article.id)[0]
+        dense = bot.store.query_chunks(bot.embedder.embed([chunk.text])[0], 3)
+        assert chunk.id in [c.id for c, _ in dense], article.title
+        assert chunk.id in [cid for cid, _ in bot.bm25.search(chunk.text, 3)], article.title
+        assert article.id in {h.chunk.article_id for h in bot.search(chunk.text, 5)}
+
+
+@pytest.fixture
+def written(settings: Settings, fake_embedder: FakeEmbedder, tmp_path: Path) -> Settings:
+    """Settings of a 12-article store whose index files Chroma has written to disk."""
+    written_store(settings, fake_embedder, write_jsonl(tmp_path / "n.jsonl", article_records(12)))
+    return settings
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_damaged_index_files_are_named_then_rebuilt(
+    written: Settings, fake_embedder: FakeEmbedder, kind: str
+) -> None:
+    undamaged = Briefbot.open(settings=written, embedder=fake_embedder)
+    assert diagnose(undamaged).ok  # the files Chroma wrote pass every check
+    before = records(undamaged)
+    damaged = damage(written.store_path, kind)
+    bot = Briefbot.open(settings=written, embedder=fake_embedder)
+
+    health = diagnose(bot)
+    assert not health.ok
+    assert str(damaged) in " ".join(f.message for f in health.findings), health.findings
+    assert all(f.repairable for f in health.findings)
+
+    repaired = repair(bot)
+    assert repaired.ok, repaired.findings
+    assert any(r.startswith("rebuilt") for r in repaired.repairs)
+    assert records(bot) == before
+    assert_every_article_is_found(bot)
+
+    forget_open_stores()
+    reopened = Briefbot.open(settings=written, embedder=fake_embedder)
+    assert diagnose(reopened).ok
+    assert records(reopened) == before
+    assert_every_article_is_found(reopened)

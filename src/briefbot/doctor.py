@@ -1,11 +1,15 @@
 """Store health checks (``briefbot doctor``) and the repairs that can be made safely.
 
-Checks: chunks whose article record is missing (an interrupted ingest or delete), articles
-whose chunks are missing or do not match their ``chunk_count``, chunk offsets that do not
-slice back to the stored article text, a BM25 cache out of step with the chunks, and vectors
-whose size does not match the configured embedder. Repairs never invent data: orphan chunks
-are deleted, broken articles are re-chunked and re-embedded from their stored text, and the
-BM25 index is rebuilt from the chunks.
+Checks: the vector (HNSW) index files of both collections, read byte by byte and then through
+Chroma (every vector read back, stored vectors searched for); chunks whose article record is
+missing (an interrupted ingest or delete), articles whose chunks are missing or do not match
+their ``chunk_count``, chunk offsets that do not slice back to the stored article text, the
+BM25 cache's files and whether it is in step with the chunks, vectors whose size does not
+match the configured embedder, and collections an interrupted repair left behind. Repairs
+never invent data: a damaged vector index is rebuilt beside the old one from the stored
+records (chunks re-embedded, articles from their chunks' vectors) and swapped in, orphan
+chunks are deleted, broken articles are re-chunked and re-embedded from their stored text,
+and the BM25 index is rebuilt from the chunks.
 """
 
 from __future__ import annotations
@@ -20,14 +24,27 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from briefbot.backends.lexical import fingerprint
+from briefbot.backends.lexical import check_cache, fingerprint
+from briefbot.backends.store import Kind, Record
+from briefbot.errors import DamagedStoreError
 
 if TYPE_CHECKING:
     from briefbot.facade import Briefbot
 
 log = logging.getLogger(__name__)
 
-Check = Literal["orphan-chunks", "chunk-count", "offsets", "bm25", "embedder"]
+Check = Literal[
+    "vector-index",
+    "records",
+    "orphan-chunks",
+    "chunk-count",
+    "offsets",
+    "bm25",
+    "embedder",
+    "leftover",
+]
+_KINDS: tuple[Kind, ...] = ("chunks", "articles")
+_LABEL = {"chunks": "chunk", "articles": "article"}
 
 
 @dataclass
@@ -83,7 +100,7 @@ class _ChunkRow:
     text: str
 
 
-def _chunk_rows(bot: Briefbot) -> list[_ChunkRow]:
+def _chunk_rows(records: list[Record]) -> list[_ChunkRow]:
     return [
         _ChunkRow(
             id=cid,
@@ -93,17 +110,50 @@ def _chunk_rows(bot: Briefbot) -> list[_ChunkRow]:
             end=int(meta.get("end", -1)),
             text=doc or "",
         )
-        for cid, doc, meta in bot.store.iter_chunk_records()
+        for cid, doc, meta in records
     ]
 
 
-def _article_texts(bot: Briefbot) -> tuple[dict[str, str], dict[str, int]]:
+def _article_texts(records: list[Record]) -> tuple[dict[str, str], dict[str, int]]:
     texts: dict[str, str] = {}
     counts: dict[str, int] = {}
-    for aid, doc, meta in bot.store.iter_article_records():
+    for aid, doc, meta in records:
         texts[aid] = doc or ""
         counts[aid] = int(meta.get("chunk_count", 0))
     return texts, counts
+
+
+def _check_vectors(bot: Briefbot) -> list[Finding]:
+    findings = []
+    for kind in _KINDS:
+        problems = bot.store.vector_problems(kind)
+        if problems:
+            name = bot.store.collection(kind).name
+            findings.append(
+                Finding(
+                    "vector-index",
+                    f"the {_LABEL[kind]} search index (Chroma collection {name!r}) is damaged, "
+                    f"so search, ask and brief may fail or miss articles: {'; '.join(problems)}",
+                    [kind],
+                )
+            )
+    return findings
+
+
+def _records(bot: Briefbot, kind: Kind, health: Health) -> list[Record]:
+    try:
+        return bot.store.stored_records(kind)
+    except DamagedStoreError as exc:
+        health.findings.append(
+            Finding(
+                "records",
+                f"the stored {kind} cannot be read, so they were not checked and cannot be "
+                f"rebuilt: {exc}",
+                [kind],
+                repairable=False,
+            )
+        )
+        return []
 
 
 def bm25_cache_fingerprint(cache_dir: Path | None) -> str | None:
@@ -126,7 +176,7 @@ def _preview(ids: Iterable[str], limit: int = 5) -> str:
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def _check_embedder(bot: Briefbot, chunk_ids: list[str]) -> list[Finding]:
+def _check_embedder(bot: Briefbot, chunk_ids: list[str], vectors_readable: bool) -> list[Finding]:
     findings: list[Finding] = []
     for collection in (bot.store.articles, bot.store.chunks):
         meta = collection.metadata or {}
@@ -141,7 +191,7 @@ def _check_embedder(bot: Briefbot, chunk_ids: list[str]) -> list[Finding]:
                     repairable=False,
                 )
             )
-    if chunk_ids:
+    if chunk_ids and vectors_readable:
         vector = bot.store.chunk_embeddings(chunk_ids[:1])
         size = int(np.asarray(next(iter(vector.values()))).shape[0]) if vector else None
         if size is not None and size != bot.embedder.dimension:
@@ -160,9 +210,24 @@ def diagnose(bot: Briefbot) -> Health:
     """Check the store without changing it."""
     health = Health(location=bot.store.location)
     with bot.store.write_lock:
-        texts, counts = _article_texts(bot)
-        rows = _chunk_rows(bot)
+        health.findings += _check_vectors(bot)
+        leftovers = bot.store.leftovers()
+        texts, counts = _article_texts(_records(bot, "articles", health))
+        rows = _chunk_rows(_records(bot, "chunks", health))
     health.articles, health.chunks = len(texts), len(rows)
+    if leftovers:
+        health.findings.append(
+            Finding(
+                "leftover",
+                f"an interrupted repair left the collections {', '.join(leftovers)} "
+                "(copies; the store does not use them)",
+                leftovers,
+            )
+        )
+    unreadable = {kind for f in health.findings for kind in f.ids if f.check == "records"}
+    damaged = {kind for f in health.findings for kind in f.ids if f.check == "vector-index"}
+    if unreadable:
+        return health
     by_article: dict[str, list[_ChunkRow]] = defaultdict(list)
     for row in rows:
         by_article[row.article_id].append(row)
@@ -210,13 +275,18 @@ def diagnose(bot: Briefbot) -> Health:
             )
         )
 
-    health.findings += _check_embedder(bot, [r.id for r in rows])
+    health.findings += _check_embedder(bot, [r.id for r in rows], "chunks" not in damaged)
 
     cache_dir = bot.bm25.cache_dir
     if cache_dir is not None:
         wanted = fingerprint(r.id for r in rows)
         cached = bm25_cache_fingerprint(cache_dir)
-        if cached != wanted and (cached is not None or rows):
+        problem = check_cache(cache_dir)
+        if problem is not None:
+            health.findings.append(
+                Finding("bm25", f"{problem}; keyword search rebuilds it on its next use")
+            )
+        elif cached != wanted and (cached is not None or rows):
             state = "missing" if cached is None else f"built for {cached[:12]}"
             health.findings.append(
                 Finding(
@@ -237,9 +307,31 @@ def repair(bot: Briefbot) -> Health:
     """
     repairs: list[str] = []
     with bot.store.write_lock:
-        by_check = {f.check: f for f in diagnose(bot).findings}
-        if "embedder" in by_check:
+        findings = diagnose(bot).findings
+        checks = {f.check for f in findings}
+        damaged = {kind for f in findings for kind in f.ids if f.check == "vector-index"}
+        unreadable = {kind for f in findings for kind in f.ids if f.check == "records"}
+        if "embedder" in checks:
             repairs.append("not repaired: embedder mismatch (re-ingest into a new store)")
+        elif damaged:
+            for kind in _KINDS:
+                if kind in unreadable or (kind == "articles" and "chunks" in unreadable):
+                    repairs.append(f"not repaired: the {_LABEL[kind]} search index (unreadable)")
+                elif kind in damaged:
+                    done = bot.store.rebuild_vectors(kind, bot.embedder.embed)
+                    how = (
+                        "re-embedded from their text"
+                        if kind == "chunks"
+                        else "each from its chunks' vectors"
+                    )
+                    repairs.append(
+                        f"rebuilt the {_LABEL[kind]} search index: {done} stored {kind}, {how}"
+                    )
+            findings = diagnose(bot).findings
+        by_check = {f.check: f for f in findings}
+        if "leftover" in by_check:
+            dropped = bot.store.drop_leftovers()
+            repairs.append(f"removed {', '.join(dropped)} left by an interrupted repair")
         orphans = by_check.get("orphan-chunks")
         if orphans:
             bot.store.delete_chunks(orphans.ids)
@@ -252,8 +344,8 @@ def repair(bot: Briefbot) -> Health:
             rechunked = bot.ingestor.rechunk(sorted(broken))
             repairs.append(f"re-chunked and re-embedded {rechunked} articles from their text")
         if "bm25" in by_check or orphans or broken:
-            bot.bm25.refresh()
-            repairs.append("brought the BM25 index in step with the chunks")
+            bot.bm25.refresh(rebuild=True)
+            repairs.append("rebuilt the BM25 index from the chunks")
         after = diagnose(bot)
     after.repairs = repairs
     return after

@@ -39,6 +39,11 @@ class StoreError(BriefbotError):
     """The store cannot be opened, read or written."""
 
 
+class DamagedStoreError(StoreError):
+    """A file of the store is damaged (cut short, emptied, missing): ``briefbot doctor`` names
+    it and ``briefbot doctor --repair`` rebuilds it from what the store still holds."""
+
+
 class EmbedderMismatchError(StoreError):
     """The store was built by another embedder than the one configured."""
 

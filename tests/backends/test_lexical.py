@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -130,3 +131,41 @@ def test_reader_notices_a_store_grown_by_another_writer(
     Briefbot.open(settings=settings, embedder=fake_embedder).ingest_articles([HARBOUR])
     found = reader.bm25.search("dockworkers strike", 3)
     assert [cid.split(":")[0] for cid, _ in found] == [HARBOUR.id]
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "state"),
+    [
+        ("data.csc.index.npy", "cut", "is cut short or garbled"),
+        ("indptr.csc.index.npy", "cut", "is cut short or garbled"),
+        ("vocab.index.json", "empty", "is empty"),
+        ("params.index.json", "cut", "is cut short or garbled"),
+        ("indices.csc.index.npy", "delete", "is missing"),
+        ("model", "delete", "is missing"),
+        ("chunks.json", "cut", "cannot be read"),
+    ],
+)
+def test_a_damaged_cache_file_is_named_and_rebuilt_with_a_warning(
+    bot: Briefbot, name: str, damage: str, state: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.ingest_articles([VOLCANO, HARBOUR])
+    assert bot.bm25.cache_dir is not None
+    cache = bot.bm25.cache_dir
+    path = cache / name if name in ("chunks.json", "model") else cache / "model" / name
+    if damage == "cut":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+    problem = bm25.check_cache(cache)
+    assert problem is not None and f"{path} {state}" in problem
+
+    fresh = BM25Index(bot.store, cache)
+    found = fresh.search("volcano lava", 5)
+    assert found and all(cid.startswith(VOLCANO.id) for cid, _ in found)
+    assert fresh.builds == 1
+    assert any(str(path) in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+    assert bm25.check_cache(cache) is None

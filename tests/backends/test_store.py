@@ -96,3 +96,49 @@ def test_chunk_embeddings_come_back_as_written(settings: Settings) -> None:
     expected = embedder.embed([c.text for c in chunks])
     for chunk, vector in zip(chunks, expected, strict=True):
         assert np.allclose(stored[chunk.id], vector, atol=1e-5)
+
+
+def _records(store: ChromaStore) -> list[tuple[str, str]]:
+    page = store.chunks.get(include=["documents"])
+    return sorted(zip(page["ids"], page["documents"], strict=True))
+
+
+def test_rebuild_swaps_in_a_copy_with_every_record(settings: Settings) -> None:
+    store, embedder = store_with(settings, news_article(TEXT, "Engineers"))
+    before, old_id = _records(store), store.chunks.id
+    assert store.rebuild_vectors("chunks", embedder.embed) == len(before)
+    assert store.chunks.id != old_id and store.chunks.name == "briefbot-chunks"
+    assert _records(store) == before and store.leftovers() == []
+    names = {c.name for c in store.client.list_collections()}
+    assert names == {"briefbot-articles", "briefbot-chunks"}
+
+
+def test_a_rebuild_stopped_between_its_renames_is_finished_on_open(settings: Settings) -> None:
+    store, embedder = store_with(settings, news_article(TEXT, "Engineers"))
+    before = _records(store)
+    page = store.chunks.get(include=["documents", "metadatas", "embeddings"])
+    copy = store.client.create_collection(
+        "briefbot-chunks-rebuilt", metadata=store.chunks.metadata, embedding_function=None
+    )
+    copy.add(
+        ids=page["ids"],
+        documents=page["documents"],
+        metadatas=page["metadatas"],
+        embeddings=page["embeddings"],
+    )
+    store.chunks.modify(name="briefbot-chunks-damaged")  # the crash comes here
+
+    reopened = ChromaStore(settings, embedder.name, embedder.dimension)
+    assert reopened.chunks.id == copy.id and _records(reopened) == before
+    assert reopened.leftovers() == ["briefbot-chunks-damaged"]
+    assert reopened.drop_leftovers() == ["briefbot-chunks-damaged"]
+    assert reopened.leftovers() == []
+
+
+def test_a_collection_rebuilt_by_another_store_is_found_again(settings: Settings) -> None:
+    reader, embedder = store_with(settings, news_article(TEXT, "Engineers"))
+    before = _records(reader)
+    writer = ChromaStore(settings, embedder.name, embedder.dimension)
+    writer.rebuild_vectors("chunks", embedder.embed)
+    assert reader.count_chunks() == len(before) and _records(reader) == before
+    assert reader.query_chunks(embedder.embed([TEXT])[0], 1)

@@ -2,7 +2,8 @@
 
 The index is a cache: its fingerprint is a hash of the sorted chunk ids it was built from. An
 embedded store keeps it on disk in ``<store_path>/bm25/``; a Chroma server store keeps it in
-memory. Whenever the store's fingerprint differs, the index is rebuilt from the chunks.
+memory. Whenever the store's fingerprint differs, or a cache file is damaged (a warning names
+it), the index is rebuilt from the chunks.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from briefbot.backends.store import ChromaStore
-from briefbot.errors import StoreError
+from briefbot.errors import DamagedStoreError, StoreError
 from briefbot.models import SearchFilters
 from briefbot.text.words import STEMMER
 
@@ -102,6 +103,100 @@ def _build(
     )
 
 
+MODEL_FILES = (
+    "params.index.json",
+    "vocab.index.json",
+    "data.csc.index.npy",
+    "indices.csc.index.npy",
+    "indptr.csc.index.npy",
+)
+"""What ``bm25s`` writes in ``<cache_dir>/model`` and reads back."""
+
+
+def _damaged(path: Path, state: str) -> DamagedStoreError:
+    return DamagedStoreError(f"the keyword (BM25) index file {path} {state}")
+
+
+def read_cache_meta(cache_dir: Path) -> dict[str, Any] | None:
+    """``chunks.json`` of the on-disk cache (None: no cache); ``DamagedStoreError`` naming the
+    file when it cannot be read or its lists do not fit together."""
+    meta_file = cache_dir / "chunks.json"
+    if not meta_file.is_file():
+        return None
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _damaged(meta_file, f"cannot be read ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        return None  # an older layout: rebuilt like a stale cache
+    lists = [meta.get(key) for key in ("chunk_ids", "article_ids", "published_ts")]
+    if not isinstance(meta.get("fingerprint"), str) or not all(isinstance(v, list) for v in lists):
+        raise _damaged(meta_file, "is incomplete")
+    if len({len(v) for v in lists if isinstance(v, list)}) != 1:
+        raise _damaged(meta_file, "lists a different number of chunks, articles and dates")
+    return meta
+
+
+def _unreadable_file(model_dir: Path) -> DamagedStoreError | None:
+    for name in MODEL_FILES:
+        path = model_dir / name
+        if not path.is_file():
+            return _damaged(path, "is missing")
+        if path.stat().st_size == 0:
+            return _damaged(path, "is empty")
+        try:
+            if name.endswith(".json"):
+                json.loads(path.read_text(encoding="utf-8"))
+            else:
+                np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            return _damaged(path, f"is cut short or garbled ({exc})")
+    return None
+
+
+def read_cache_model(cache_dir: Path, meta: dict[str, Any]) -> Any:
+    """The cached BM25 model that ``meta`` (``chunks.json``) describes (None: no model, as for
+    chunks without a single word); ``DamagedStoreError`` naming the file when it cannot be
+    loaded whole."""
+    model_dir = cache_dir / "model"
+    chunks = len(meta["chunk_ids"])
+    saved = meta.get("model")  # absent in caches written before it was recorded
+    if chunks == 0 or saved is False or (saved is None and not model_dir.is_dir()):
+        return None
+    if not model_dir.is_dir():
+        raise _damaged(model_dir, "is missing")
+    try:
+        model = bm25s.BM25.load(str(model_dir))
+    except Exception as exc:  # bm25s and numpy raise many types on a garbled file
+        raise _unreadable_file(model_dir) or _damaged(
+            model_dir, f"cannot be loaded ({exc})"
+        ) from exc
+    scores = getattr(model, "scores", None) or {}
+    data, indices, indptr = (np.asarray(scores.get(k, [])) for k in ("data", "indices", "indptr"))
+    if (
+        scores.get("num_docs") != chunks
+        or len(indptr) == 0
+        or int(indptr[0]) != 0
+        or bool((np.diff(indptr) < 0).any())
+        or int(indptr[-1]) != len(data)
+        or len(indices) != len(data)
+        or (len(indices) and not 0 <= int(indices.min()) <= int(indices.max()) < chunks)
+    ):
+        raise _damaged(model_dir, f"does not hold an index of the {chunks} cached chunks")
+    return model
+
+
+def check_cache(cache_dir: Path) -> str | None:
+    """What is wrong with the on-disk cache, naming the file (None: readable or absent)."""
+    try:
+        meta = read_cache_meta(cache_dir)
+        if meta is not None:
+            read_cache_model(cache_dir, meta)
+    except DamagedStoreError as exc:
+        return str(exc)
+    return None
+
+
 class BM25Index:
     """BM25 over every chunk in ``store``; ``refresh()`` after the store changes."""
 
@@ -125,13 +220,17 @@ class BM25Index:
                 return ids
             offset += _PAGE
 
-    def refresh(self) -> bool:
-        """Bring the index in step with the store; True when it was (re)built or loaded."""
+    def refresh(self, rebuild: bool = False) -> bool:
+        """Bring the index in step with the store; True when it was (re)built or loaded.
+
+        ``rebuild`` builds it from the chunks and rewrites the cache even when it looks
+        current (``briefbot doctor --repair`` of damaged cache files).
+        """
         with self._build_lock:
             current = fingerprint(self._store_chunk_ids())
-            if self._snapshot is not None and self._snapshot.fingerprint == current:
+            if not rebuild and self._snapshot is not None and self._snapshot.fingerprint == current:
                 return False
-            snapshot = self._load(current)
+            snapshot = None if rebuild else self._load(current)
             if snapshot is None:
                 snapshot = self._rebuild(current)
                 self._save(snapshot)
@@ -191,21 +290,18 @@ class BM25Index:
     # --- the on-disk cache -------------------------------------------------------------
 
     def _load(self, fp: str) -> _Snapshot | None:
+        """The cached index if it was built for ``fp``; a damaged cache is rebuilt, with a
+        warning naming the file (it only repeats what the store holds)."""
         if self.cache_dir is None:
             return None
-        meta_file = self.cache_dir / "chunks.json"
-        if not meta_file.is_file():
-            return None
         try:
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring unreadable BM25 cache %s: %s", meta_file, exc)
+            meta = read_cache_meta(self.cache_dir)
+            if meta is None or meta["fingerprint"] != fp:
+                return None
+            model = read_cache_model(self.cache_dir, meta)
+        except DamagedStoreError as exc:
+            log.warning("%s; rebuilding it from the stored chunks", exc)
             return None
-        if meta.get("format") != _FORMAT or meta.get("fingerprint") != fp:
-            return None
-        model: Any = None
-        if meta["chunk_ids"] and (self.cache_dir / "model").is_dir():
-            model = bm25s.BM25.load(str(self.cache_dir / "model"))
         return _Snapshot(
             fingerprint=fp,
             chunk_ids=list(meta["chunk_ids"]),
@@ -230,6 +326,7 @@ class BM25Index:
             meta = {
                 "format": _FORMAT,
                 "fingerprint": snapshot.fingerprint,
+                "model": snapshot.model is not None,
                 "chunk_ids": snapshot.chunk_ids,
                 "article_ids": snapshot.article_ids.tolist(),
                 "published_ts": [None if np.isnan(t) else t for t in snapshot.published_ts],

@@ -11,23 +11,31 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import httpx
 import numpy as np
 
+from briefbot.backends.chroma_files import check_vector_folder, salvage_records, vector_segment
 from briefbot.backends.embedders import Vectors
-from briefbot.errors import EmbedderMismatchError, NotFoundError, StoreError
+from briefbot.errors import DamagedStoreError, EmbedderMismatchError, NotFoundError, StoreError
 from briefbot.models import Article, Chunk, Outlet, SearchFilters
 from briefbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Metadata = dict[str, Any]
+Record = tuple[str, str, Metadata]
+Kind = Literal["articles", "chunks"]
 _PAGE = 1000
+_REBUILT, _DAMAGED = "-rebuilt", "-damaged"
+"""Suffixes of the collection a rebuild writes beside the damaged one, and of the damaged one
+while the rebuilt one takes its name."""
+_SELF_MATCH = 1e-3
+"""Cosine distance under which a stored vector counts as found by a search for itself."""
 
 
 def _chroma_settings() -> Any:
@@ -71,11 +79,21 @@ def _client(settings: Settings) -> Any:
 
 
 class _GuardedCollection:
-    """A Chroma collection whose calls turn a lost server connection into ``StoreError``."""
+    """A Chroma collection whose failures become briefbot errors.
 
-    def __init__(self, collection: Any, location: str) -> None:
+    A lost server connection is a ``StoreError``; an index Chroma cannot read (its
+    ``InternalError``) is a ``DamagedStoreError`` that says to run ``briefbot doctor
+    --repair``; a collection that ``doctor --repair`` replaced in another process is looked
+    up again by name, once.
+    """
+
+    def __init__(self, collection: Any, client: Any, location: str) -> None:
+        from chromadb.errors import InternalError, NotFoundError
+
         self._collection = collection
+        self._client = client
         self._location = location
+        self._internal, self._not_found = InternalError, NotFoundError
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._collection, name)
@@ -84,11 +102,27 @@ class _GuardedCollection:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                return attr(*args, **kwargs)
+                try:
+                    return getattr(self._collection, name)(*args, **kwargs)
+                except self._not_found:
+                    self._collection = self._client.get_collection(
+                        self._collection.name, embedding_function=None
+                    )
+                    return getattr(self._collection, name)(*args, **kwargs)
             except httpx.TransportError as exc:
                 raise StoreError(
                     f"lost the Chroma server at {self._location}: {exc}. Check that "
                     "`chroma run` is up; briefbot reconnects when it is back."
+                ) from exc
+            except self._internal as exc:
+                raise DamagedStoreError(
+                    f"the search index of {self._collection.name!r} in the store at "
+                    f"{self._location} cannot be read: run `briefbot doctor --repair` to rebuild "
+                    f"it (`briefbot doctor` names the damaged file). Chroma said: {exc}"
+                ) from exc
+            except self._not_found as exc:
+                raise StoreError(
+                    f"collection {self._collection.name!r} is gone from {self._location}: {exc}"
                 ) from exc
 
         return call
@@ -185,6 +219,15 @@ def chunk_where(filters: SearchFilters | None, article_ids: Sequence[str] | None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def centroid(vectors: Vectors, dimension: int) -> Vectors:
+    """An article's vector: the normalised mean of its chunks' vectors (zeros without any)."""
+    if not len(vectors):
+        return np.zeros(dimension, dtype=np.float32)
+    mean: Vectors = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean)) or 1.0
+    return (mean / norm).astype(np.float32)
+
+
 class ChromaStore:
     """Articles and chunks in two Chroma collections that record their embedder."""
 
@@ -192,6 +235,7 @@ class ChromaStore:
         self.settings = settings
         self.location = settings.store_location
         self.embedder_name = embedder_name
+        self.dimension = dimension
         self.client = _client(settings)
         self.write_lock = threading.RLock()
         prefix = settings.collection_prefix
@@ -200,6 +244,7 @@ class ChromaStore:
 
     def _collection(self, name: str, embedder_name: str, dimension: int) -> Any:
         try:
+            self._finish_swap(name)
             collection = self.client.get_or_create_collection(
                 name,
                 metadata={"embedder": embedder_name, "dimension": dimension},
@@ -215,9 +260,17 @@ class ChromaStore:
                 f"but {embedder_name!r} is configured; set BRIEFBOT_EMBEDDER to match or use "
                 "another store"
             )
-        if self.settings.chroma_url:
-            return _GuardedCollection(collection, self.location)
-        return collection
+        return _GuardedCollection(collection, self.client, self.location)
+
+    def _names(self) -> set[str]:
+        return {c.name for c in self.client.list_collections()}
+
+    def _finish_swap(self, name: str) -> None:
+        """A rebuild stopped between its two renames: its finished copy takes the name."""
+        names = self._names()
+        if name not in names and {name + _REBUILT, name + _DAMAGED} <= names:
+            self.client.get_collection(name + _REBUILT, embedding_function=None).modify(name=name)
+            log.warning("finished the interrupted rebuild of %r in %s", name, self.location)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -363,6 +416,161 @@ class ChromaStore:
             for aid, d in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
+    # --- health (``briefbot doctor``) ---------------------------------------------------
+
+    def collection(self, kind: Kind) -> Any:
+        return self.articles if kind == "articles" else self.chunks
+
+    def stored_records(self, kind: Kind) -> list[Record]:
+        """Every record of a collection as (id, text, metadata): through Chroma, or, when a
+        damaged vector index keeps Chroma from reading them, from ``chroma.sqlite3``."""
+        try:
+            if kind == "chunks":
+                return list(self.iter_chunk_records())
+            return list(self.iter_article_records())
+        except DamagedStoreError:
+            if self.settings.chroma_url:
+                raise
+            return salvage_records(self.settings.store_path, str(self.collection(kind).id))
+
+    def vector_problems(self, kind: Kind) -> list[str]:
+        """What is wrong with a collection's vector index: its files (embedded stores), then
+        whether Chroma reads every vector back and finds stored vectors by searching for them."""
+        collection = self.collection(kind)
+        problems: list[str] = []
+        if not self.settings.chroma_url:
+            segment = vector_segment(self.settings.store_path, str(collection.id))
+            if segment is not None:
+                problems += check_vector_folder(segment)
+        try:
+            self._read_back(collection)
+        except DamagedStoreError as exc:
+            detail = "" if problems else f" ({exc.__cause__ or exc})"
+            problems.append(f"Chroma cannot read it back{detail}")
+        return problems
+
+    def _read_back(self, collection: Any) -> None:
+        total = int(collection.count())
+        seen = 0
+        samples: list[Vectors] = []
+        for page in self._paged_get(collection, ["embeddings"]):
+            vectors = np.asarray(page["embeddings"], dtype=np.float32)
+            if vectors.ndim != 2 or len(vectors) != len(page["ids"]):
+                raise DamagedStoreError("some vectors came back missing or misshapen")
+            if not np.isfinite(vectors).all():
+                raise DamagedStoreError("some vectors came back as NaN or infinity")
+            seen += len(vectors)
+            if not samples:
+                nonzero = vectors[np.linalg.norm(vectors, axis=1) > 0]
+                picks = np.linspace(0, len(nonzero) - 1, num=min(5, len(nonzero)), dtype=int)
+                samples = [nonzero[i] for i in picks]
+        if seen != total:
+            raise DamagedStoreError(f"it counts {total} records but returns {seen} vectors")
+        for vector in samples:
+            result = collection.query(
+                query_embeddings=[vector.tolist()], n_results=min(10, total), include=["distances"]
+            )
+            if not result["distances"][0] or min(result["distances"][0]) > _SELF_MATCH:
+                raise DamagedStoreError("a search for a stored vector does not find it")
+
+    def leftovers(self) -> list[str]:
+        """Collections an interrupted rebuild left behind (its copy, or the damaged original)."""
+        ours = {c.name for c in (self.articles, self.chunks)}
+        return sorted(
+            name
+            for name in self._names()
+            for suffix in (_REBUILT, _DAMAGED)
+            if name.endswith(suffix) and name.removesuffix(suffix) in ours
+        )
+
+    def drop_leftovers(self) -> list[str]:
+        with self.write_lock:
+            dropped = self.leftovers()
+            for name in dropped:
+                self.client.delete_collection(name)
+            return dropped
+
+    def rebuild_vectors(self, kind: Kind, embed: Callable[[list[str]], Vectors]) -> int:
+        """Rebuild a collection whose vector index is damaged; the number of records.
+
+        Its records (read back or salvaged) get fresh vectors: chunks re-embedded from their
+        text, articles the centroid of their chunks' vectors, as ``put_article`` makes them
+        (rebuild the chunks first). They go into a new collection beside the damaged one,
+        which is read back whole before it takes the damaged one's name; only then is the
+        damaged one removed. An interruption leaves the old collection, or a finished copy
+        that the next open renames (``_finish_swap``).
+        """
+        with self.write_lock:
+            old = self.collection(kind)
+            records = self.stored_records(kind)
+            ids = [r[0] for r in records]
+            texts = [r[1] for r in records]
+            metas = [r[2] for r in records]
+            if kind == "chunks":
+                parts = [embed(texts[i : i + _PAGE]) for i in range(0, len(texts), _PAGE)]
+                vectors = (
+                    np.concatenate(parts)
+                    if parts
+                    else np.zeros((0, self.dimension), dtype=np.float32)
+                )
+            else:
+                vectors = self._centroids(ids)
+            new = self._build_beside(old, ids, texts, metas, vectors)
+            name = old.name
+            old.modify(name=name + _DAMAGED)
+            try:
+                new.modify(name=name)
+            except BaseException:
+                old.modify(name=name)
+                raise
+            self.client.delete_collection(name + _DAMAGED)
+            if kind == "articles":
+                self.articles = new
+            else:
+                self.chunks = new
+            log.info("rebuilt the vector index of %r (%d records)", name, len(ids))
+            return len(ids)
+
+    def _centroids(self, article_ids: Sequence[str]) -> Vectors:
+        by_article: dict[str, list[Vectors]] = {}
+        for page in self._paged_get(self.chunks, ["embeddings", "metadatas"]):
+            for vector, meta in zip(page["embeddings"], page["metadatas"], strict=True):
+                by_article.setdefault(str(meta.get("article_id", "")), []).append(vector)
+        rows = [
+            centroid(np.asarray(by_article.get(aid, []), dtype=np.float32), self.dimension)
+            for aid in article_ids
+        ]
+        return np.stack(rows) if rows else np.zeros((0, self.dimension), dtype=np.float32)
+
+    def _build_beside(
+        self, old: Any, ids: list[str], texts: list[str], metas: list[Metadata], vectors: Vectors
+    ) -> Any:
+        spare = old.name + _REBUILT
+        if spare in self._names():
+            self.client.delete_collection(spare)
+        hnsw = (old.configuration_json or {}).get("hnsw") or {"space": "cosine"}
+        new = _GuardedCollection(
+            self.client.create_collection(
+                spare,
+                metadata=dict(old.metadata or {}),
+                configuration={"hnsw": hnsw},
+                embedding_function=None,
+            ),
+            self.client,
+            self.location,
+        )
+        for part in self._batched(len(ids)):
+            new.add(
+                ids=ids[part],
+                embeddings=vectors[part],
+                documents=texts[part],
+                metadatas=metas[part],
+            )
+        self._read_back(new)
+        if int(new.count()) != len(ids):
+            raise DamagedStoreError(f"the rebuilt {spare!r} does not hold all {len(ids)} records")
+        return new
+
     # --- writing ---------------------------------------------------------------------
 
     def _batched(self, n: int) -> Iterable[slice]:
@@ -392,11 +600,9 @@ class ChromaStore:
             ]
             if stale:
                 self.chunks.delete(ids=stale)
-            centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1])
-            norm = float(np.linalg.norm(centroid)) or 1.0
             self.articles.upsert(
                 ids=[article.id],
-                embeddings=[(centroid / norm).astype(np.float32)],
+                embeddings=[centroid(vectors, vectors.shape[1])],
                 documents=[article.text],
                 metadatas=[
                     article_metadata(

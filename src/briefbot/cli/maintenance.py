@@ -24,11 +24,14 @@ from briefbot.errors import EmbedderMismatchError
 def doctor(
     store: StoreOption = None,
     fix: Annotated[
-        bool, typer.Option("--repair", help="Fix what can be fixed (orphans, chunks, BM25).")
+        bool,
+        typer.Option(
+            "--repair", help="Fix what can be fixed (search indexes, orphans, chunks, BM25)."
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Check the store: orphan chunks, missing chunks, offsets, BM25 index, embedder."""
+    """Check the store: index files, orphan chunks, missing chunks, offsets, BM25, embedder."""
     try:
         bot = open_bot(store)
     except EmbedderMismatchError as exc:
