@@ -8,9 +8,18 @@ from pathlib import Path
 import pytest
 
 from briefbot.errors import SourceError
-from briefbot.evals.datasets import load_allsides, load_basil
-from briefbot.evals.framing import evaluate_basil, evaluate_neus, render_markdown, score_spans
+from briefbot.evals.datasets import BasilArticle, load_allsides, load_basil
+from briefbot.evals.framing import (
+    cross_validate_basil,
+    evaluate_basil,
+    evaluate_neus,
+    fold_of,
+    render_cv,
+    render_markdown,
+    score_spans,
+)
 from briefbot.framing.lexicons import load_lexicon
+from briefbot.text.sentences import Span
 from tests.fakes import FakeEmbedder
 
 SENTENCES = [
@@ -93,3 +102,35 @@ def test_neus_per_lean(tmp_path: Path) -> None:
     assert rows["left"].loaded_per_1000 > 0
     assert rows["right"].loaded_per_1000 == 0
     assert rows["right"].attributed_share == 1.0
+
+
+def _article(triplet: str, text: str, lex: list[tuple[int, int]]) -> BasilArticle:
+    return BasilArticle(
+        key=f"{triplet}-{len(text)}",
+        triplet=triplet,
+        outlet="fox",
+        text=text,
+        sentences=[Span(0, len(text), text)],
+        lex=lex,
+    )
+
+
+def test_folds_keep_each_triplet_whole() -> None:
+    articles = [_article(t, "x", []) for t in ["b", "a", "b", "c", "a", "d"]]
+    folds = fold_of(articles, 3)
+    by_triplet = {a.triplet: f for a, f in zip(articles, folds, strict=True)}
+    assert all(by_triplet[a.triplet] == f for a, f in zip(articles, folds, strict=True))
+    assert len(set(folds)) == 3
+
+
+def test_cross_validation_scores_each_held_out_fold_once() -> None:
+    text = "The senator slammed the plan and blasted the rules."
+    articles = [_article(str(i), text, [(12, 19)]) for i in range(4)]
+    rows = cross_validate_basil(articles, load_lexicon(), folds=4)
+    assert [r.fold for r in rows] == [0, 1, 2, 3]
+    assert sum(r.articles for r in rows) == 4
+    for row in rows:
+        assert (row.lexicon.flags, row.lexicon.flags_on_spans) == (2, 1)
+        # "blasted" is never annotated in the training folds: the prior drops it
+        assert (row.prior.flags, row.prior.flags_on_spans) == (1, 1)
+    assert "| pooled | 4 |" in render_cv(rows)

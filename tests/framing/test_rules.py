@@ -139,7 +139,7 @@ def test_neutralise_fits_the_indefinite_article(lexicon: Lexicon) -> None:
     for sentence, expected in [
         ("It was a brazen bid for power.", "It was an open bid for power."),
         ("A brazen bid followed.", "An open bid followed."),
-        ("The regime made a claim.", "The government made a statement."),
+        ("The regime made a brazen claim.", "The government made an open claim."),
     ]:
         assert neutralise(sentence, find_loaded(sentence, lexicon))[0] == expected
 
@@ -260,10 +260,60 @@ def test_loaded_terms_are_judged_in_context(sentence: str, flagged: list[str]) -
     ("sentence", "neutral"),
     [
         ("Russian military aggression continued.", "Russian military continued."),
-        ("Officials said the claims were false.", "Officials said the statements were false."),
+        ("Officials said the claims were false.", "Officials said the claims were false."),
         ("He claims the vote was rigged.", "He says the vote was unfair."),
     ],
 )
 def test_neutral_wording_reads_grammatically(sentence: str, neutral: str) -> None:
     lexicon = load_lexicon()
     assert neutralise(sentence, find_loaded(sentence, lexicon))[0] == neutral
+
+
+def flagged(sentence: str) -> list[str]:
+    return [sentence[m.match.start : m.match.end] for m in find_loaded(sentence, load_lexicon())]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("He claimed the vote was rigged.", ["claimed", "rigged"]),
+        ("Her office claims the bill would cut deficits.", ["claims"]),
+        ("He wants to claim the credit.", []),
+        ("Tea party organizers disputed claims of racism.", []),
+        ("The suit doesn't contain statistics to support the claim.", []),
+        ("Her discrimination claims were folded into a class action.", []),
+        ("The terrorist attacks on Sept. 11 changed the agency.", []),
+        ("America must win the war on terror.", []),
+        ("Republicans sought entitlement cuts.", []),
+        ("The governor called the protesters terrorists.", ["terrorists"]),
+        ("Voters resent a culture of entitlement.", ["entitlement"]),
+    ],
+)
+def test_loaded_flags_consider_sense_and_technical_use(sentence: str, expected: list[str]) -> None:
+    assert flagged(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "neutral"),
+    [
+        (
+            "She took to Facebook to blast her sister.",
+            "She took to Facebook to criticise her sister.",
+        ),
+        ("Payments will plummet on Jan. 1.", "Payments will fall sharply on Jan. 1."),
+        ("Officials admit the plan is no cure-all.", "Officials say the plan is no cure-all."),
+        ("Attacks by extremists rose.", "Attacks by militants rose."),
+        ("The law was riddled with loopholes.", "The law was riddled with provisions."),
+        ("The senator kept insisting he was right.", "The senator kept saying he was right."),
+        # a derived form the neutral wording was not written for stays as it is
+        ("He questioned the secretary's insistence.", "He questioned the secretary's insistence."),
+        ("A bitterly divided Congress met.", "A bitterly divided Congress met."),
+        # a base-form verb's neutral does not replace the noun
+        ("Read the full rant here.", "Read the full rant here."),
+        # never coordinated with itself, never doubled
+        ("After days of unrest and protests, calm.", "After days of unrest and protests, calm."),
+        ("It met with scathing criticism.", "It met with criticism."),
+    ],
+)
+def test_neutral_wording_fits_the_form_and_context(sentence: str, neutral: str) -> None:
+    assert neutralise(sentence, find_loaded(sentence, load_lexicon()))[0] == neutral
