@@ -49,12 +49,7 @@ for number, turn in enumerate(turns):
         st.markdown(fmt.md_escape_inline(turn["question"]))
     with st.chat_message("assistant"):
         answer = turn["answer"]
-        components.cited_text(
-            bot,
-            answer,
-            key=f"answer-{number + 1}",
-            filters=turn["filters"],
-        )
+        components.cited_text(bot, answer, key=f"answer-{number + 1}")
 
 notice_slot = st.sidebar.empty()
 
@@ -95,5 +90,5 @@ if question:
         else:
             live.empty()
             turns.append({"question": question, "answer": answer, "filters": filters})
-            components.cited_text(bot, answer, key=f"answer-{len(turns)}", filters=filters)
+            components.cited_text(bot, answer, key=f"answer-{len(turns)}")
             sidebar_notices(answer)

@@ -75,6 +75,8 @@ def test_refusal_text() -> None:
     )
     assert render_text(refusal) == "No answer: Searched for “x”: nothing.\n"
     assert render_markdown(refusal) == "**No answer:** Searched for “x”: nothing.\n"
+    detailed = refusal.model_copy(update={"refusal_details": "best similarity 0.07"})
+    assert render_text(detailed).splitlines()[1] == "Details: best similarity 0.07"
 
 
 def test_markdown_footnotes_carry_the_quotes() -> None:

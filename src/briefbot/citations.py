@@ -31,6 +31,60 @@ class CitedSentence(BaseModel):
     note: str | None = Field(
         default=None, description="Why the verifier flagged or re-attached the sentence."
     )
+    copied: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Character ranges of ``text`` copied word for word from its sources; shown "
+        "inside quotation marks.",
+    )
+    attribution: str | None = Field(
+        default=None, description='Who the copied words belong to ("Reuters reported").'
+    )
+
+    @property
+    def whole_quote(self) -> bool:
+        """Whether the copied words are the whole sentence (its closing mark aside)."""
+        end = len(self.text.rstrip().rstrip(".!?"))
+        return len(self.copied) == 1 and self.copied[0][0] == 0 and self.copied[0][1] >= end
+
+    @property
+    def shown(self) -> str:
+        """The sentence as a reader gets it: copied words quoted and attributed in the sentence
+        ("“…,” Reuters reported."; a quote that follows one from the same outlet is not
+        credited again), otherwise ``text`` itself."""
+        if not self.copied:
+            return self.text
+        text = _inner_quotes(self.text.rstrip(), self.copied)
+        end = len(text.rstrip(".!?"))
+        if self.whole_quote:
+            if not self.attribution:  # the sentence before credits the same outlet
+                return f"“{text}”"
+            if text[end:] in ("", "."):
+                return f"“{text[:end]},” {self.attribution}."
+            return f"“{text}” {self.attribution}."
+        pieces, position = [], 0
+        for start, stop in self.copied:
+            pieces += [text[position:start], "“", text[start:stop], "”"]
+            position = stop
+        body = "".join(pieces) + text[position:end]
+        return f"{body}, {self.attribution}{text[end:] or '.'}"
+
+    @property
+    def shown_parts(self) -> tuple[str, str]:
+        """``shown`` split where its citation markers go: an attributed sentence takes them
+        before its closing full stop ("…," Reuters reported [1].), any other after its end."""
+        shown = self.shown
+        if self.copied and self.attribution and shown[-1:] in (".", "!", "?"):
+            return shown[:-1], shown[-1]
+        return shown, ""
+
+
+def _inner_quotes(text: str, ranges: list[tuple[int, int]]) -> str:
+    """Double quotation marks inside quoted ranges become single ones (same length)."""
+    chars = list(text)
+    for start, stop in ranges:
+        for i in range(start, min(stop, len(chars))):
+            chars[i] = {"“": "‘", "”": "’", '"': "'"}.get(chars[i], chars[i])
+    return "".join(chars)
 
 
 class SourceRef(BaseModel):
@@ -72,6 +126,9 @@ class CitedText(BaseModel):
     mode: str = Field(description="'extractive' or 'llm'.")
     refused: bool = False
     refusal_reason: str | None = None
+    refusal_details: str | None = Field(
+        default=None, description="The figures behind a refusal, for whoever wants them."
+    )
     sentences: list[CitedSentence] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     usage: Usage | None = None
@@ -85,7 +142,8 @@ class CitedText(BaseModel):
 
     @property
     def text(self) -> str:
-        return " ".join(s.text for s in self.sentences)
+        """The sentences as a reader gets them (copied words quoted and attributed)."""
+        return " ".join(s.shown for s in self.sentences)
 
 
 class Passage(BaseModel):

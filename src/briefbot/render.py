@@ -112,12 +112,15 @@ def render_text(text: CitedText) -> str:
     lines = [f"Note: {one_line(n)}" for n in text.notices]
     if text.refused:
         lines.append(f"No answer: {one_line(text.refusal_reason or NO_ANSWER)}")
+        if text.refusal_details:
+            lines.append(f"Details: {one_line(text.refusal_details)}")
         return "\n".join(lines) + "\n"
     if lines:
         lines.append("")
     body = []
     for sentence in text.sentences:
-        piece = one_line(sentence.text) + "".join(f" [{n}]" for n in markers(sentence))
+        shown, closing = sentence.shown_parts
+        piece = one_line(shown) + "".join(f" [{n}]" for n in markers(sentence)) + closing
         if not sentence.supported:
             piece += f" {_flag(sentence)}"
         body.append(piece)
@@ -156,7 +159,8 @@ def render_markdown(text: CitedText) -> str:
         return "\n".join(lines) + "\n"
     body = []
     for sentence in text.sentences:
-        piece = escape_markdown(sentence.text) + "".join(f"[^{n}]" for n in markers(sentence))
+        shown, closing = sentence.shown_parts
+        piece = escape_markdown(shown) + "".join(f"[^{n}]" for n in markers(sentence)) + closing
         if not sentence.supported:
             piece += f" **{escape_markdown(UNSUPPORTED_MARK)}**"
             if sentence.note:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_not_relevant_is_a_refusal_without_calling_an_engine(settings: Settings)
     assert engine.calls == []
     assert answer.refusal_reason is not None
     assert QUESTION in answer.refusal_reason and "Yonhap" in answer.refusal_reason
-    assert "0.10" in answer.refusal_reason
+    assert answer.refusal_details is not None and "0.10" in answer.refusal_details
     assert retrieve.calls == [(QUESTION, settings.top_k, filters)]
 
 
@@ -191,7 +192,27 @@ def test_unanswerable_question_is_refused(real_seed_bot: Briefbot, question: str
 def test_empty_store_is_a_refusal(bot: Briefbot) -> None:
     answer = bot.ask(QUESTION)
     assert answer.refused
-    assert (
-        answer.refusal_reason is not None
-        and "nothing in the store matches" in answer.refusal_reason
-    )
+    assert answer.refusal_reason is not None
+    assert answer.refusal_reason.startswith("The library has no articles to search")
+    assert "Library page" in answer.refusal_reason
+
+
+def test_a_refusal_speaks_newsroom_and_keeps_the_figures_aside() -> None:
+    from briefbot.answers.ask import not_relevant_details, not_relevant_reason
+    from briefbot.models import SearchFilters
+
+    filters = SearchFilters(outlets=["Yonhap"], since=datetime(2024, 11, 1, tzinfo=UTC))
+    reason = not_relevant_reason("Peru's capital", filters, empty=False)
+    assert reason.startswith("The library has nothing on “Peru's capital” in outlets Yonhap;")
+    assert "a wider date range" in reason and "all outlets" in reason
+    assert "adding articles that cover it" in reason
+    assert not any(ch.isdigit() for ch in reason.replace("2024-11-01", ""))  # no internal figures
+
+    class Retrieval:
+        def __init__(self) -> None:
+            self.hits = [object(), object()]
+            self.best_score = 0.07
+            self.relevant = False
+
+    details = not_relevant_details(Retrieval(), 0.30)  # type: ignore[arg-type]
+    assert "0.07" in details and "0.30" in details

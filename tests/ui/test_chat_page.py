@@ -65,8 +65,10 @@ def test_unanswerable_question_is_refused_and_says_what_was_searched(
     (refusal,) = at.info
     assert refusal.value.startswith("**No answer.**")
     assert "1998 football world cup final" in refusal.value.replace("\\", "")
-    assert "Searched in all articles." in refusal.value
-    assert not at.expander, "a refusal cites nothing"
+    assert "in all articles. Try other words for it or adding articles" in refusal.value
+    # nothing cited; the figures behind the refusal only on demand
+    assert [e.label for e in at.expander] == ["Details"]
+    assert "best similarity" not in refusal.value
 
 
 def test_outlet_filter_is_applied_and_reported(
@@ -83,7 +85,7 @@ def test_outlet_filter_is_applied_and_reported(
     turn = at.session_state["chat_turns"][0]
     assert turn["filters"].outlets == [outlet]
     assert turn["answer"].refused, "the seed article is outside the chosen outlet"
-    searched = "Searched in outlets Evil \\[Gazette\\]\\(`http://evil.example`\\)."
+    searched = "in outlets Evil \\[Gazette\\]\\(`http://evil.example`\\). Try"
     assert searched in at.info[0].value
 
 

@@ -42,17 +42,34 @@ class RetrievalResult(Protocol):
 RetrieveFn = Callable[[str, int, SearchFilters | None], RetrievalResult]
 
 
-def not_relevant_reason(
-    query: str, retrieval: RetrievalResult, filters: SearchFilters | None, floor: float
-) -> str:
-    """Why nothing was answered: what was searched, and how close the best passage came."""
+def not_relevant_reason(query: str, filters: SearchFilters | None, empty: bool) -> str:
+    """Why nothing was answered, in a reporter's words: what was searched and what to try."""
     where = (filters or SearchFilters()).describe()
-    searched = f"Searched for “{query}” in {where}"
-    if not retrieval.hits:
-        return f"{searched}: nothing in the store matches."
+    if empty:
+        return (
+            f"The library has no articles to search in {where}. Add some on the Library page "
+            "(or with `briefbot ingest`), then ask again."
+        )
+    tries = ["other words for it"]
+    if filters and (filters.since or filters.until):
+        tries.append("a wider date range")
+    if filters and filters.outlets:
+        tries.append("all outlets")
+    tries.append("adding articles that cover it")
     return (
-        f"{searched}: none of the {len(retrieval.hits)} closest passages is relevant enough "
-        f"to answer (best similarity {retrieval.best_score:.2f}, floor {floor:.2f})."
+        f"The library has nothing on “{query}” in {where}. Try "
+        + ", ".join(tries[:-1])
+        + f" or {tries[-1]}."
+    )
+
+
+def not_relevant_details(retrieval: RetrievalResult, floor: float) -> str:
+    """The figures behind the refusal (shown on demand)."""
+    if not retrieval.hits:
+        return "No passage matched the search."
+    return (
+        f"The {len(retrieval.hits)} closest passages were not close enough to answer from "
+        f"(best similarity {retrieval.best_score:.2f}; answers need {floor:.2f})."
     )
 
 
@@ -131,9 +148,8 @@ class Answerer:
                 standalone_query=standalone,
                 mode=self._engine_name,
                 refused=True,
-                refusal_reason=not_relevant_reason(
-                    query, retrieval, filters, self.settings.relevance_floor
-                ),
+                refusal_reason=not_relevant_reason(query, filters, not retrieval.hits),
+                refusal_details=not_relevant_details(retrieval, self.settings.relevance_floor),
                 notices=notices,
             )
         passages = passages_from_hits(retrieval.hits)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from briefbot.backends.embedders import Embedder, Vectors
+from briefbot.briefs.attribution import attributed
 from briefbot.briefs.types import Brief, count_words, empty_brief
 from briefbot.citations import CitedSentence, Passage
 from briefbot.errors import EmptyScopeError
@@ -393,6 +394,5 @@ def extractive_brief(
             "(raise --max-words, or the articles have no running text)"
         )
     brief = empty_brief(scope, "extractive", max_words).model_copy(update={"sentences": sentences})
-    return Brief.model_validate(
-        ground(brief, passages, embedder, settings, articles=articles).model_dump()
-    )
+    grounded = ground(brief, passages, embedder, settings, articles=articles)
+    return attributed(Brief.model_validate(grounded.model_dump()))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from briefbot.answers.llm import format_passage, is_question, parse_answer
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatMessage, ChatModel
+from briefbot.briefs.attribution import attributed
 from briefbot.briefs.types import Brief, count_words, empty_brief
 from briefbot.citations import CitedSentence, Passage, Usage
 from briefbot.errors import LLMError
@@ -145,7 +146,7 @@ class LLMBriefWriter:
             judge=self.judge,
         )
         self.usage = grounded.usage  # the judge's call included, also for a fallback
-        return Brief.model_validate(grounded.model_dump())
+        return attributed(Brief.model_validate(grounded.model_dump()))
 
     def notes(self, scope: Scope, passages: Sequence[Passage]) -> list[Note]:
         """Map step: notes for each article, in groups of passages that fit the budget."""

@@ -35,7 +35,8 @@ class Brief(CitedText):
 
     @property
     def word_count(self) -> int:
-        return count_words(self.text)
+        """Words of the sentences themselves: the budget; attributions come on top."""
+        return sum(count_words(s.text) for s in self.sentences)
 
 
 def empty_brief(scope: Scope, mode: str, max_words: int) -> Brief:

@@ -13,7 +13,7 @@ import streamlit as st
 from briefbot.citations import Citation, CitedText, SourceRef
 from briefbot.errors import NotFoundError
 from briefbot.facade import Briefbot
-from briefbot.models import Article, SearchFilters
+from briefbot.models import Article
 from briefbot.render import render_markdown
 from briefbot.ui import text as fmt
 
@@ -91,12 +91,14 @@ def cited_text(
     bot: Briefbot,
     cited: CitedText,
     key: str,
-    filters: SearchFilters | None = None,
 ) -> None:
     """An answer or brief: notices, the cited paragraph (or the refusal), sources, export."""
     notices(cited)
     if cited.refused or not cited.sentences:
-        st.info(fmt.refusal_text(cited, filters), icon=":material/search_off:")
+        st.info(fmt.refusal_text(cited), icon=":material/search_off:")
+        if cited.refusal_details:
+            with st.expander("Details"):
+                st.caption(fmt.md_escape_inline(cited.refusal_details))
         return
     st.markdown(fmt.cited_markdown(cited))
     st.caption(fmt.md_escape_inline(fmt.provenance(cited)))

@@ -121,9 +121,9 @@ def citation_markers(citations: list[Citation]) -> str:
 
 def sentence_markdown(sentence: CitedSentence) -> str:
     """A sentence as Markdown: escaped text, its ``[n]`` markers, a badge when unsupported."""
-    body = md_escape_inline(sentence.text)
+    body, closing = sentence.shown_parts
     markers = citation_markers(sentence.citations)
-    line = f"{body} {markers}".rstrip()
+    line = f"{md_escape_inline(body)} {markers}".rstrip() + md_escape_inline(closing)
     return line if sentence.supported else f"{UNSUPPORTED_BADGE} {line}"
 
 
@@ -179,11 +179,10 @@ def citation_label(citation: Citation, source: SourceRef | None, width: int = 70
     return f"\\[{citation.n}\\] " + md_escape_inline(f"“{quote}”{title}")
 
 
-def refusal_text(cited: CitedText, filters: SearchFilters | None) -> str:
-    """Why nothing was answered and what was searched, as literal Markdown."""
-    reason = cited.refusal_reason or "Nothing in the store supports an answer."
-    where = md_escape_inline(describe_filters(filters))
-    return f"**No answer.** {md_escape_inline(reason)}\n\nSearched in {where}."
+def refusal_text(cited: CitedText) -> str:
+    """Why nothing was answered, what was searched and what to try, as literal Markdown."""
+    reason = cited.refusal_reason or "Nothing in the library supports an answer."
+    return f"**No answer.** {md_escape_inline(reason)}"
 
 
 def snippet(text: str, width: int = 90) -> str:
