@@ -16,10 +16,13 @@ from briefbot.ui import text as fmt
 st.set_page_config(page_title="briefbot", page_icon="📰", layout="wide")
 
 
-@st.cache_resource(show_spinner="Opening the store and loading the embedder…")
+@st.cache_resource(show_spinner="Opening the store…")
 def open_bot(store_location: str, embedder: str, _settings: Settings) -> Briefbot:
-    """One ``Briefbot`` per store and embedder, shared by every session of the server."""
-    return Briefbot.open(settings=_settings)
+    """One ``Briefbot`` per store and embedder, shared by every session of the server; its
+    embedding model starts loading in the background, so the first page does not wait."""
+    bot = Briefbot.open(settings=_settings)
+    bot.warm_up()
+    return bot
 
 
 if "briefbot" not in st.session_state:

@@ -6,7 +6,8 @@ headless Chromium (Playwright with ``/usr/bin/chromium``; never a browser downlo
 Timings, over the seed store (``seeds/``):
 - cold start: a fresh browser session loading the app until the chat box is usable, after
   the server is up and the store and embedder are cached (one warm-up visit first); the
-  first visit after the server started, which loads them, is reported beside it;
+  first visit after the server started, which opens the store and starts loading MiniLM in
+  the background, is reported beside it, with that visit's first answer;
 - answer: from pressing Enter on a question about the seed article until the extractive
   answer with its first citation is on screen.
 
@@ -89,7 +90,7 @@ def measure(store: Path, work: Path, runs: int) -> dict[str, Any]:
         first.goto(url)
         usable(first)
         first_visit = time.perf_counter() - start
-        time_answer(first)
+        _, first_answer = time_answer(first)
         cold: list[float] = []
         texts: list[float] = []
         answers: list[float] = []
@@ -104,6 +105,7 @@ def measure(store: Path, work: Path, runs: int) -> dict[str, Any]:
             session.close()
     return {
         "first_visit": first_visit,
+        "first_answer": first_answer,
         "cold": cold,
         "texts": texts,
         "answers": answers,
@@ -227,7 +229,8 @@ Command: `{command}` (headless Debian Chromium via Playwright, `streamlit run ap
 | extractive answer's text on screen | {statistics.median(texts):.2f} s | {min(texts):.2f} s | {max(texts):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(statistics.median(texts), ANSWER_TARGET_S)} |
 | extractive answer with its citations on screen | {answer:.2f} s | {min(result["answers"]):.2f} s | {max(result["answers"]):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(answer, ANSWER_TARGET_S)} |
 | baseline: the same `Briefbot.ask` in-process, no UI | {statistics.median(bare):.2f} s | {min(bare):.2f} s | {max(bare):.2f} s | | |
-| first visit after server start (loads store and MiniLM; once) | {result["first_visit"]:.2f} s | | | | |
+| first visit after server start (opens the store; MiniLM loads in the background; once) | {result["first_visit"]:.2f} s | | | | |
+| that visit's first answer with citations (waits for MiniLM if still loading; once) | {result["first_answer"]:.2f} s | | | | |
 
 Cold start is timed from `page.goto` until the chat box is visible and the script run has
 finished; the answer from pressing Enter until its text, then its first citation, is rendered.
@@ -250,6 +253,7 @@ def main() -> None:
         seed_store = build_store(work / "seed-store", [SEEDS])
         result = measure(seed_store, work, args.runs)
         print(f"first visit {result['first_visit']:.2f} s")
+        print(f"first answer {result['first_answer']:.2f} s")
         print("cold start  " + " ".join(f"{s:.2f}" for s in result["cold"]))
         print("answer text " + " ".join(f"{s:.2f}" for s in result["texts"]))
         print("answer      " + " ".join(f"{s:.2f}" for s in result["answers"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from briefbot.backends.embedders import Embedder, create_embedder
+from briefbot.backends.embedders import Embedder, create_embedder, preload
 from briefbot.backends.lexical import BM25Index
 from briefbot.backends.store import ChromaStore
 from briefbot.ingest.ingestor import Ingestor, Progress
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from briefbot.briefs.types import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
+
+
+log = logging.getLogger(__name__)
 
 
 def _is_web_address(text: str) -> bool:
@@ -63,6 +67,25 @@ class Briefbot:
         embedder = embedder or create_embedder(settings)
         chroma = ChromaStore(settings, embedder.name, embedder.dimension)
         return cls(settings, embedder, chroma)
+
+    def warm_up(self) -> threading.Thread:
+        """Load the embedding model in a background thread (returned: join it to wait).
+
+        The model otherwise loads on first use, so commands that only read the store never
+        pay for it; the app calls this once per server so its first question does not wait.
+        A question asked during the load waits for it rather than loading a second copy; a
+        failed load is logged here and raised again by the first use that needs the model.
+        """
+
+        def load() -> None:
+            try:
+                preload(self.embedder)
+            except Exception:  # the first real use raises it again, where it is reported
+                log.warning("loading the embedding model failed", exc_info=True)
+
+        thread = threading.Thread(target=load, name="briefbot-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def _store_changed(self) -> None:
         """Hook for derived indexes that must follow the store."""

@@ -32,7 +32,11 @@ class Embedder(Protocol):
 
     name: str
     dimension: int
-    max_tokens: int  # content tokens one text may have before the model truncates it
+
+    @property
+    def max_tokens(self) -> int:
+        """Content tokens one text may have before the model truncates it."""
+        ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
@@ -109,20 +113,52 @@ def _load_sentence_transformer(path: str) -> SentenceTransformer:
     return SentenceTransformer(path, device="cpu")
 
 
+@runtime_checkable
+class Preloadable(Protocol):
+    """An embedder with weights to load; ``load`` does now what its first use would do."""
+
+    def load(self) -> None: ...
+
+
+def preload(embedder: Embedder) -> None:
+    """Load the embedder's model now, if it has one (a remote embedder has nothing to load)."""
+    if isinstance(embedder, Preloadable):
+        embedder.load()
+
+
 class MiniLMEmbedder:
-    """sentence-transformers/all-MiniLM-L6-v2, loaded from the local package."""
+    """sentence-transformers/all-MiniLM-L6-v2, loaded from the local package on first use.
+
+    Creating one costs nothing: torch, sentence-transformers and the weights (seconds of
+    start-up) are loaded by the first call that needs them, or by ``load``. Commands that only
+    read the store (``briefbot articles``, ``show``, ``delete``) never load them.
+    """
 
     name = "minilm:all-MiniLM-L6-v2"
     dimension = 384
 
     def __init__(self, batch_size: int = 64) -> None:
-        with _model_lock:
-            self.model = _load_sentence_transformer(str(minilm_model_dir()))
-        self.tokenizer = self.model.tokenizer
-        # max_seq_length counts [CLS] and [SEP]; the text itself gets two fewer pieces.
-        self.max_tokens = int(self.model.max_seq_length or 256) - 2
+        self.path = str(minilm_model_dir())  # a missing package is an error now, not later
         self.batch_size = batch_size
         self._encode_lock = threading.Lock()
+
+    @property
+    def model(self) -> SentenceTransformer:
+        with _model_lock:  # one load per process, however many threads ask at once
+            return _load_sentence_transformer(self.path)
+
+    def load(self) -> None:
+        """Load the model now and run it once (torch's first call is slower than the rest)."""
+        self.embed(["warm up"])
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.model.tokenizer
+
+    @property
+    def max_tokens(self) -> int:
+        # max_seq_length counts [CLS] and [SEP]; the text itself gets two fewer pieces.
+        return int(self.model.max_seq_length or 256) - 2
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -137,8 +173,9 @@ class MiniLMEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
         with self._encode_lock:  # torch on 2 cores gains nothing from parallel calls
-            vectors = self.model.encode(
+            vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
