@@ -10,7 +10,7 @@ import pytest
 from briefbot import Briefbot
 from briefbot.answers.ask import Answerer
 from briefbot.answers.types import Answer, TextCallback
-from briefbot.citations import CitedSentence, Passage
+from briefbot.citations import Citation, CitedSentence, Passage
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.grounding.finalize import finalize
 from briefbot.models import Chunk, Hit, SearchFilters
@@ -63,7 +63,12 @@ class ScriptedEngine:
         self.calls: list[list[int]] = []
 
     def answer(
-        self, question: str, passages: Sequence[Passage], *, on_text: TextCallback | None = None
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        on_text: TextCallback | None = None,
+        said: Sequence[Citation] = (),
     ) -> Answer:
         self.calls.append([p.n for p in passages])
         if self.error:

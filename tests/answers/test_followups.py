@@ -88,7 +88,10 @@ def test_deminers_follow_up_on_the_seed_store(real_seed_bot: Briefbot) -> None:
     follow_up = real_seed_bot.ask("what about the deminers?", history=[first])
     assert follow_up.standalone_query == "How many deminers is North Korea sending to Russia?"
     assert not follow_up.refused
-    assert any("1,000" in s.text for s in follow_up.sentences)
+    assert "1,000" in follow_up.sentences[0].text, "the deminers sentence leads"
+    quoted_before = {(c.article_id, c.start) for s in first.sentences for c in s.citations}
+    quoted_now = {(c.article_id, c.start) for s in follow_up.sentences for c in s.citations}
+    assert not quoted_before & quoted_now, "a follow-up does not repeat the previous answer"
 
 
 class Failing:

@@ -14,7 +14,7 @@ from briefbot.answers.extractive import ExtractiveEngine
 from briefbot.answers.followups import ExtractiveRewriter
 from briefbot.answers.types import Answer, AnswerEngine, TextCallback, passages_from_hits
 from briefbot.backends.embedders import Embedder
-from briefbot.citations import Passage
+from briefbot.citations import Citation, Passage
 from briefbot.errors import BriefbotError, LLMError
 from briefbot.grounding.injection import ArticleSource
 from briefbot.models import Hit, SearchFilters
@@ -153,7 +153,8 @@ class Answerer:
                 notices=notices,
             )
         passages = passages_from_hits(retrieval.hits)
-        answer = self._answer(query, passages, on_text)
+        said = [c for turn in history or () for s in turn.sentences for c in s.citations]
+        answer = self._answer(query, passages, on_text, said)
         return answer.model_copy(
             update={
                 "question": question,
@@ -179,16 +180,20 @@ class Answerer:
             return ExtractiveRewriter().rewrite(question, history), [notice]
 
     def _answer(
-        self, query: str, passages: Sequence[Passage], on_text: TextCallback | None
+        self,
+        query: str,
+        passages: Sequence[Passage],
+        on_text: TextCallback | None,
+        said: Sequence[Citation],
     ) -> Answer:
         try:
             engine = self.engine
-            return engine.answer(query, passages, on_text=on_text)
+            return engine.answer(query, passages, on_text=on_text, said=said)
         except LLMError as exc:
             if self._engine is self.extractive:
                 raise
             log.warning("LLM answer failed, falling back to extractive: %s", exc)
-            fallback = self.extractive.answer(query, passages, on_text=on_text)
+            fallback = self.extractive.answer(query, passages, on_text=on_text, said=said)
             notice = (
                 f"The language model failed ({exc}); this answer quotes the sources "
                 "verbatim instead (extractive fallback)."

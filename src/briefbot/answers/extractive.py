@@ -19,9 +19,9 @@ from typing import Literal
 
 import numpy as np
 
-from briefbot.answers.types import Answer, TextCallback
+from briefbot.answers.types import Answer, TextCallback, already_said
 from briefbot.backends.embedders import Embedder, Vectors
-from briefbot.citations import CitedSentence, Passage
+from briefbot.citations import Citation, CitedSentence, Passage
 from briefbot.grounding.finalize import ground
 from briefbot.grounding.injection import ArticleSource
 from briefbot.grounding.mmr import mmr
@@ -179,6 +179,7 @@ class _Sentence:
     text: str
     score: float = 0.0
     values: set[str] = field(default_factory=set)
+    typed: float = 0.0  # how well it holds a value of the asked kind, about the asked thing
 
     @property
     def article_start(self) -> int:
@@ -222,8 +223,9 @@ class ExtractiveEngine:
         passages: Sequence[Passage],
         *,
         on_text: TextCallback | None = None,
+        said: Sequence[Citation] = (),
     ) -> Answer:
-        chosen = self.select(question, passages)
+        chosen = self.select(question, passages, said)
         if not chosen:
             return Answer(
                 question=question,
@@ -242,9 +244,19 @@ class ExtractiveEngine:
                 on_text(sentence.text + " ")
         return answer
 
-    def select(self, question: str, passages: Sequence[Passage]) -> list[_Sentence]:
-        """The sentences to quote, in reading order (source rank, then position)."""
-        candidates = _candidates(passages)
+    def select(
+        self, question: str, passages: Sequence[Passage], said: Sequence[Citation] = ()
+    ) -> list[_Sentence]:
+        """The sentences to quote in reading order (source rank, then position), except that for
+        a "how many / who / when / where" question the sentence holding such a value comes
+        first; none that an earlier answer of the conversation quoted (``said``)."""
+        candidates = [
+            c
+            for c in _candidates(passages)
+            if not already_said(
+                c.article_start, c.article_start + len(c.text), c.passage.article_id, said
+            )
+        ]
         if not candidates:
             return []
         kind = answer_type(question)
@@ -257,6 +269,7 @@ class ExtractiveEngine:
                 covered(w, set(content_words(candidate.text))) for w in focus
             )
             typed = specificity(candidate.values, kind) if on_focus or not focus else 0.0
+            candidate.typed = typed
             candidate.score = (
                 OVERLAP_WEIGHT * overlaps[index] + TYPE_WEIGHT * typed + FOCUS_WEIGHT * on_focus
             )
@@ -274,7 +287,12 @@ class ExtractiveEngine:
         rank: dict[str, int] = {}
         for candidate in sorted(picked, key=lambda c: c.passage.n):
             rank.setdefault(candidate.passage.article_id, candidate.passage.n)
-        return sorted(picked, key=lambda c: (rank[c.passage.article_id], c.article_start))
+        ordered = sorted(picked, key=lambda c: (rank[c.passage.article_id], c.article_start))
+        if kind == "any":
+            return ordered
+        # Answer first: the sentence holding a value of the asked kind leads.
+        lead = max(ordered, key=lambda c: (c.typed > 0, bool(c.values), c.score))
+        return [lead, *(c for c in ordered if c is not lead)]
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
         """Embeddings of ``texts``; source sentences are remembered across questions."""

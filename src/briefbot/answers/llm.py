@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from briefbot.answers.followups import ExtractiveRewriter, History, needs_context
-from briefbot.answers.types import Answer, TextCallback
+from briefbot.answers.types import Answer, TextCallback, already_said
 from briefbot.backends.embedders import Embedder
 from briefbot.backends.llm import ChatMessage, ChatModel, create_chat_model
-from briefbot.citations import CitedSentence, Passage, Usage
+from briefbot.citations import Citation, CitedSentence, Passage, Usage
 from briefbot.errors import LLMError
 from briefbot.grounding.finalize import finalize
 from briefbot.grounding.injection import ArticleSource
@@ -191,6 +191,7 @@ class LLMAnswerEngine:
         passages: Sequence[Passage],
         *,
         on_text: TextCallback | None = None,
+        said: Sequence[Citation] = (),
     ) -> Answer:
         packed, left_out = pack_passages(passages, self.prompt_budget(question))
         notices = []
@@ -246,6 +247,13 @@ class LLMAnswerEngine:
             )
         verified = verify_sentences(sentences, packed, self.embedder, self.settings)
         verified = [_note_dangling(s, d) for s, d in zip(verified, dangling, strict=True)]
+        fresh = [s for s in verified if not _repeats(s, said)]
+        if fresh and len(fresh) < len(verified):
+            notices.append(
+                f"{len(verified) - len(fresh)} sentence(s) repeating an earlier answer of this "
+                "conversation were left out."
+            )
+            verified = fresh
         draft = Answer(
             question=question,
             mode=self.name,
@@ -256,6 +264,13 @@ class LLMAnswerEngine:
         )
         checked = finalize(draft, packed, self.settings, self.articles, judge=self.judge)
         return Answer.model_validate(checked.model_dump())
+
+
+def _repeats(sentence: CitedSentence, said: Sequence[Citation]) -> bool:
+    """Whether every span the sentence cites was quoted by an earlier answer."""
+    return bool(sentence.citations) and all(
+        already_said(c.start, c.end, c.article_id, said) for c in sentence.citations
+    )
 
 
 def _note_dangling(sentence: CitedSentence, numbers: list[int]) -> CitedSentence:

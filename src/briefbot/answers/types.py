@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import Field
 
-from briefbot.citations import CitedText, Passage
+from briefbot.citations import Citation, CitedText, Passage
 from briefbot.models import Hit
 
 TextCallback = Callable[[str], None]
@@ -34,7 +34,15 @@ class AnswerEngine(Protocol):
         passages: Sequence[Passage],
         *,
         on_text: TextCallback | None = None,
-    ) -> Answer: ...
+        said: Sequence[Citation] = (),
+    ) -> Answer:
+        """``said``: spans earlier answers of the conversation quoted, not to be repeated."""
+        ...
+
+
+def already_said(start: int, end: int, article_id: str, said: Sequence[Citation]) -> bool:
+    """Whether ``article_id[start:end]`` overlaps a span an earlier answer quoted."""
+    return any(c.article_id == article_id and c.start < end and start < c.end for c in said)
 
 
 def passages_from_hits(hits: Sequence[Hit]) -> list[Passage]:
