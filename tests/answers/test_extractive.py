@@ -197,3 +197,19 @@ def test_place_answers_come_from_the_gazetteer() -> None:
     sentence = "SANTOS, Brazil (AP) — Brazil said a final farewell to Pelé on Tuesday."
     assert "brazil" in typed_values(sentence, answer_type(question), question)
     assert typed_values("Pelé was a great player.", "place", question) == set()
+
+
+def test_a_follow_up_skips_what_was_said_unless_nothing_else_answers(
+    engine: ExtractiveEngine,
+) -> None:
+    text = (
+        "The deminers clear mines near the border. Officials said the deminers clear mines daily."
+    )
+    passages = [passage(1, text)]
+    first_span = passages[0].citation(0, text.index(".") + 1)
+    follow_up = engine.answer("Do the deminers clear mines?", passages, said=[first_span])
+    assert follow_up.sentences
+    assert all(c.start >= first_span.end for s in follow_up.sentences for c in s.citations)
+    everything = passages[0].citation(0, len(text))
+    again = engine.answer("Do the deminers clear mines?", passages, said=[everything])
+    assert not again.refused and again.sentences, "all said before: say it again"

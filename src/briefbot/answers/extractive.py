@@ -250,13 +250,14 @@ class ExtractiveEngine:
         """The sentences to quote in reading order (source rank, then position), except that for
         a "how many / who / when / where" question the sentence holding such a value comes
         first; none that an earlier answer of the conversation quoted (``said``)."""
+        every = _candidates(passages)
         candidates = [
             c
-            for c in _candidates(passages)
+            for c in every
             if not already_said(
                 c.article_start, c.article_start + len(c.text), c.passage.article_id, said
             )
-        ]
+        ] or every  # all of it said before: say it again rather than nothing
         if not candidates:
             return []
         kind = answer_type(question)
