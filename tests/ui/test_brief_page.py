@@ -21,6 +21,15 @@ def test_brief_of_a_chosen_article(seed_bot: Briefbot, make_app: AppFactory) -> 
     labels = [e.label for e in at.expander]
     assert any(label.startswith("\\[1\\]") for label in labels)
     assert at.code[0].value == render_markdown(brief).rstrip("\n")
+    # one box per source, listing each of its quotes
+    (box,) = [e for e in at.expander if e.label.startswith("\\[1\\]")]
+    quotes = {(c.start, c.end) for s in brief.sentences for c in s.citations}
+    assert len(quotes) > 1
+    assert box.label.endswith(f"{len(quotes)} quotes")
+    assert len(box.markdown) == len(quotes)
+    # the pasteable paragraph quotes and credits what it copies
+    assert paragraph.startswith("“")
+    assert "the article reported" in paragraph
 
 
 def test_brief_needs_a_scope(seed_bot: Briefbot, make_app: AppFactory) -> None:

@@ -74,17 +74,30 @@ def article_lookup(bot: Briefbot) -> Callable[[str], Article | None]:
 
 
 def sources_list(bot: Briefbot, cited: CitedText) -> None:
-    """Every distinct citation of ``cited``, in order of appearance, as an expander."""
+    """One expander per source, in order of first citation, listing every quote taken from it."""
     by_number = {s.n: s for s in cited.sources}
     lookup = article_lookup(bot)
-    shown: set[tuple[str, int, int]] = set()
+    quotes: dict[int, list[Citation]] = {}
+    seen: set[tuple[str, int, int]] = set()
     for sentence in cited.sentences:
         for citation in sentence.citations:
             key = (citation.article_id, citation.start, citation.end)
-            if key in shown:
-                continue
-            shown.add(key)
-            citation_expander(citation, by_number.get(citation.n), lookup)
+            if key not in seen:
+                seen.add(key)
+                quotes.setdefault(citation.n, []).append(citation)
+    for n, citations in quotes.items():
+        source = by_number.get(n)
+        with st.expander(fmt.source_label(n, source, len(citations))):
+            for citation in citations:
+                st.markdown(quote_markdown(citation, lookup))
+            if source is not None:
+                st.caption(
+                    f"**{fmt.md_escape_inline(source.title)}** · "
+                    + fmt.md_escape_inline(fmt.source_byline(source))
+                )
+                url = fmt.safe_url(source.url)
+                if url:
+                    st.link_button("Open the source", url, icon=":material/open_in_new:")
 
 
 def cited_text(

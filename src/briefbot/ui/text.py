@@ -179,6 +179,16 @@ def citation_label(citation: Citation, source: SourceRef | None, width: int = 70
     return f"\\[{citation.n}\\] " + md_escape_inline(f"“{quote}”{title}")
 
 
+def source_label(n: int, source: SourceRef | None, quotes: int, width: int = 70) -> str:
+    """Expander label of a source: ``[n] Title — outlet · 2 quotes`` (escaped)."""
+    title = _SPACES.sub(" ", source.title if source else "").strip() or "(untitled)"
+    if len(title) > width:
+        title = title[: width + 1].rsplit(" ", 1)[0] + "…"
+    outlet = f" — {source.outlet}" if source and source.outlet else ""
+    count = f"{quotes} quote{'s' if quotes != 1 else ''}"
+    return f"\\[{n}\\] " + md_escape_inline(f"{title}{outlet} · {count}")
+
+
 def refusal_text(cited: CitedText) -> str:
     """Why nothing was answered, what was searched and what to try, as literal Markdown."""
     reason = cited.refusal_reason or "Nothing in the library supports an answer."
