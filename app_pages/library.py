@@ -76,6 +76,10 @@ with report_col:
     else:
         st.subheader("Last ingest")
         (st.success if report.ok else st.warning)(report.summary())
+        for kind, article in bot.outcomes(report)[:50]:
+            title = fmt.md_escape_inline(fmt.for_display(article.title) or "(untitled)")
+            outlets = fmt.md_escape_inline(", ".join(article.outlets) or "unknown outlet")
+            st.markdown(f"- {kind}: **{title}** — {outlets}")
         for skipped in report.skipped:
             where = fmt.for_display(skipped.location)
             st.markdown(f"- skipped `{where}`: {fmt.md_escape_inline(skipped.reason)}")

@@ -133,6 +133,23 @@ class Briefbot:
     def article(self, article_id: str) -> Article:
         return self.store.article(article_id)
 
+    def outcomes(self, report: IngestReport) -> list[tuple[str, Article]]:
+        """Each article an ingest touched with what happened to it ("added", "replaced",
+        "merged as wire copy", "unchanged"), for the report a reporter reads."""
+        kinds = (
+            ("added", report.added),
+            ("replaced", report.replaced),
+            ("merged as wire copy", report.duplicates),
+            ("unchanged", report.unchanged),
+        )
+        found = {a.id: a for a in self.store.list_articles(with_text=False)}
+        return [
+            (kind, found[article_id])
+            for kind, ids in kinds
+            for article_id in dict.fromkeys(ids)
+            if article_id in found
+        ]
+
     def delete(self, article_id: str) -> int:
         """Remove an article and all its chunks; returns the number of chunks removed."""
         with self._lock:

@@ -28,8 +28,10 @@ def test_ingest_list_show_search_delete(tmp_path: Path) -> None:
     store = str(tmp_path / "store")
     code, out, _ = run("ingest", str(SEEDS), "--store", store)
     assert code == 0 and "1 added" in out
+    assert "added: North Korea Deploys 5,000 Troops to Russia" in out, "the report names titles"
     code, out, _ = run("ingest", str(SEEDS), "--store", store)
     assert code == 0 and "1 unchanged" in out and "0 chunks embedded" in out
+    assert "unchanged: North Korea Deploys" in out
 
     code, out, _ = run("articles", "--store", store, "--json")
     [article] = json.loads(out)

@@ -31,6 +31,8 @@ def test_upload_ingests_the_file_and_reports(bot: Briefbot, make_app: AppFactory
     ]
     titles = [a.title for a in bot.articles()]
     assert titles == ["Harbour bridge reopens after repairs"]
+    listed = [m.value for m in at.markdown if m.value.startswith("- added:")]
+    assert listed == ["- added: **Harbour bridge reopens after repairs** — unknown outlet"]
     assert at.selectbox(key="library_article").options[0].startswith("Harbour bridge reopens")
 
 

@@ -19,6 +19,9 @@ from briefbot.cli.common import (
     safe_message,
 )
 from briefbot.cli.options import parse_day
+
+REPORT_LINES = 50
+"""Articles listed by title after an ingest (the counts cover the rest)."""
 from briefbot.models import SearchFilters
 
 
@@ -44,6 +47,9 @@ def ingest(
 
         report = bot.ingest(sources, progress=progress)
     console.print(report.summary())
+    for kind, article in bot.outcomes(report)[:REPORT_LINES]:
+        outlets = ", ".join(article.outlets) or "unknown outlet"
+        console.print(f"  {kind}: {safe(article.title)} — {safe(outlets)}")
     for skipped in report.skipped:
         err_console.print(
             f"[yellow]skipped[/yellow] {safe_message(skipped.location)}: "
