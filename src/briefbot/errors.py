@@ -39,6 +39,10 @@ class StoreError(BriefbotError):
     """The store cannot be opened, read or written."""
 
 
+class StoreBusyError(StoreError):
+    """Another process kept the store's write lock for longer than the lock timeout."""
+
+
 class EmbedderMismatchError(StoreError):
     """The store was built by another embedder than the one configured."""
 

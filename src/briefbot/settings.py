@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     collection_prefix: str = Field(
         default="briefbot", description="Prefix of the Chroma collection names."
     )
+    store_lock_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400,
+        description="How long a write (ingest, delete, doctor --repair) waits for another "
+        "process writing to the same store before it gives up.",
+    )
 
     # --- embeddings and chunking -------------------------------------------------------
     embedder: str = Field(
