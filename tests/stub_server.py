@@ -2,7 +2,9 @@
 
 Each request to ``/v1/chat/completions`` takes the next scripted ``Reply``: an answer (sent
 as one JSON completion, or as SSE chunks ending in ``data: [DONE]`` when the request asks for
-``stream: true``), an HTTP error, a delay, or raw bytes. Requests are recorded.
+``stream: true``), an HTTP error, a delay, a trickle (headers at once, then a byte of padding
+or an SSE keep-alive comment every 0.2 s, so no read ever times out), or raw bytes. Requests are
+recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+TRICKLE_EVERY_S = 0.2
+
 
 @dataclass
 class Reply:
@@ -26,12 +30,18 @@ class Reply:
     usage: bool = True
     content_type: str = "application/json"
     finish_reason: str = "stop"
+    trickle_s: float = 0.0
 
     @classmethod
     def answer(
         cls, text: str, *, delay_s: float = 0.0, usage: bool = True, finish_reason: str = "stop"
     ) -> Reply:
         return cls(text=text, delay_s=delay_s, usage=usage, finish_reason=finish_reason)
+
+    @classmethod
+    def trickle(cls, text: str, seconds: float) -> Reply:
+        """``text`` after ``seconds`` of keep-alive bytes (a server busy behind a proxy)."""
+        return cls(text=text, trickle_s=seconds)
 
     @classmethod
     def error(cls, status: int, message: str = "error", **headers: str) -> Reply:
@@ -164,11 +174,22 @@ class StubLLMServer:
                     }
                     if reply.usage:
                         completion["usage"] = usage
-                    self._json(200, completion)
+                    payload = json.dumps(completion).encode()
+                    if reply.trickle_s:
+                        padding = int(reply.trickle_s / TRICKLE_EVERY_S)
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(padding + len(payload)))
+                        self.end_headers()
+                        self._trickle(b" ", padding)  # JSON may start with whitespace
+                        self.wfile.write(payload)
+                        return
+                    self._send(200, payload, "application/json", {})
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                self._trickle(b": keep-alive\n\n", int(reply.trickle_s / TRICKLE_EVERY_S))
 
                 def chunk(delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
                     return {
@@ -190,6 +211,12 @@ class StubLLMServer:
                     self.wfile.flush()
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
+
+            def _trickle(self, data: bytes, times: int) -> None:
+                for _ in range(times):
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                    time.sleep(TRICKLE_EVERY_S)
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 self._send(status, json.dumps(payload).encode(), "application/json", {})

@@ -44,6 +44,10 @@ class DamagedStoreError(StoreError):
     it and ``briefbot doctor --repair`` rebuilds it from what the store still holds."""
 
 
+class StoreBusyError(StoreError):
+    """Another process kept the store's write lock for longer than the lock timeout."""
+
+
 class EmbedderMismatchError(StoreError):
     """The store was built by another embedder than the one configured."""
 

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     collection_prefix: str = Field(
         default="briefbot", description="Prefix of the Chroma collection names."
     )
+    store_lock_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400,
+        description="How long a write (ingest, delete, doctor --repair) waits for another "
+        "process writing to the same store before it gives up.",
+    )
 
     # --- embeddings and chunking -------------------------------------------------------
     embedder: str = Field(
@@ -262,7 +269,11 @@ class Settings(BaseSettings):
     )
     llm_max_answer_tokens: int = Field(default=512, ge=16, description="Tokens kept for output.")
     llm_timeout_s: float = Field(
-        default=60.0, gt=0, le=3600, description="Timeout of one LLM request."
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Deadline of one LLM call, retries and their waits included; a call not "
+        "done by then fails (an answer or brief falls back to extractive).",
     )
     llm_max_retries: int = Field(
         default=3, ge=0, le=10, description="Retries with backoff on 429 and 5xx responses."

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
+import time
 
 import pytest
 
@@ -141,6 +144,33 @@ def test_timeout_becomes_llm_error_naming_the_setting(
         model(settings).complete(QUESTION, max_tokens=5)
     assert raised.value.status is None
     assert "BRIEFBOT_LLM_TIMEOUT_S" in str(raised.value)
+
+
+# A server that hangs, trickles keep-alive bytes or answers 503 slowly, for four times the
+# timeout (then it would answer): the call must give up within its timeout, retries included.
+HANGS = {
+    "silent": [Reply.answer("late [1].", delay_s=8.0)],
+    "trickling": [Reply.trickle("late [1].", seconds=8.0)],
+    "slow-503s": [dataclasses.replace(Reply.error(503), delay_s=1.5) for _ in range(3)],
+}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("hang", sorted(HANGS))
+def test_a_hanging_llm_gives_up_within_its_timeout(
+    llm_settings: Settings, stub_llm: StubLLMServer, hang: str, stream: bool
+) -> None:
+    timeout = llm_settings.llm_timeout_s
+    stub_llm.enqueue(*HANGS[hang])
+    pieces: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(LLMError, match=re.escape("within 2s (BRIEFBOT_LLM_TIMEOUT_S)")) as raised:
+        model(llm_settings).complete(
+            QUESTION, max_tokens=5, on_text=pieces.append if stream else None
+        )
+    elapsed = time.monotonic() - started
+    assert timeout * 0.9 <= elapsed < timeout * 1.5 + 1, elapsed
+    assert raised.value.status is None and not pieces
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -304,6 +334,7 @@ SCENARIOS = {
     "429-then-success": ([Reply.error(429, retry_after="0"), Reply.answer(GOOD)], "llm"),
     "500": ([Reply.error(500) for _ in range(3)], "fallback"),
     "timeout": ([Reply.answer(GOOD, delay_s=1.5)], "fallback"),
+    "trickling": ([Reply.trickle(GOOD, seconds=3.0)], "fallback"),
     "malformed-json": ([Reply.raw(b"{oops")], "fallback"),
     "missing-source": ([Reply.answer(GOOD.replace("[1]", "[8]"))], "llm"),
     "invented-number": ([Reply.answer(GOOD.replace("5,000", "50,000"))], "refused"),

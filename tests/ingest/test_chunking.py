@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import re
+import time
+from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefbot.backends.embedders import Embedder
+from briefbot.backends.embedders import Embedder, Vectors
 from briefbot.ingest.chunking import chunk_article
 from briefbot.text.sentences import split_sentences
 from tests.conftest import SEED_FILE
@@ -73,3 +77,67 @@ def test_seed_chunks_fit_minilm_measured_with_its_tokenizer(minilm: Embedder) ->
         assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.embed_tokens == minilm.count_tokens([chunk.text])[0] <= 254
         assert chunk.llm_tokens > 0
+
+
+# --- one very long line ------------------------------------------------------------------
+
+
+class RecordingEmbedder:
+    """Another embedder's tokenizer, recording the length of every text it is given."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name, self.dimension, self.max_tokens = inner.name, inner.dimension, inner.max_tokens
+        self.seen: list[int] = []
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        self.seen.append(len(text))
+        return self.inner.token_offsets(text)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        self.seen.extend(len(t) for t in texts)
+        return self.inner.count_tokens(texts)
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed(texts)
+
+
+def long_line(shape: str, size: int) -> str:
+    """The seed article's prose run together on one line, repeated to ``size`` characters;
+    ``unpunctuated``: with every sentence mark removed too (one "sentence" of ``size``)."""
+    prose = " ".join(SEED_FILE.read_text(encoding="utf-8").split("\n")[1:]).split()
+    words = [re.sub(r"[.!?;:]", "", w) for w in prose] if shape == "unpunctuated" else prose
+    line = " ".join(words)
+    return " ".join([line] * (size // len(line) + 1))[:size].strip()
+
+
+@pytest.mark.parametrize("shape", ["prose", "unpunctuated"])
+@pytest.mark.parametrize("tokenizer", ["fake", "minilm"])
+def test_a_long_single_line_is_chunked_with_linear_work_and_exact_offsets(
+    shape: str, tokenizer: str, request: pytest.FixtureRequest
+) -> None:
+    inner = FakeEmbedder() if tokenizer == "fake" else request.getfixturevalue("minilm")
+    seconds = []
+    for size in (100_000, 400_000):
+        text = long_line(shape, size)
+        runs = []
+        for _ in range(3):  # the best of three CPU times: the machine is shared
+            embedder = RecordingEmbedder(inner)
+            started = time.process_time()
+            chunks = chunk_article("f" * 16, text, embedder, max_tokens=256)
+            runs.append(time.process_time() - started)
+        seconds.append(min(runs))
+        # The tokenizer never sees the whole line, and reads each character about twice (a
+        # long run is cut into windows; the chunks are measured once, not re-cut and re-read).
+        assert max(embedder.seen) <= 16_000, max(embedder.seen)
+        assert sum(embedder.seen) <= 3 * len(text)
+        for chunk in chunks:
+            assert text[chunk.start : chunk.end] == chunk.text
+            assert chunk.embed_tokens <= embedder.max_tokens
+        for previous, following in itertools.pairwise(chunks):
+            assert (
+                following.start <= previous.end or not text[previous.end : following.start].strip()
+            )
+        assert not text[: chunks[0].start].strip() and not text[chunks[-1].end :].strip()
+    # Four times the text: about four times the time (quadratic work would be sixteen).
+    assert seconds[1] / seconds[0] < 8, seconds

@@ -11,6 +11,7 @@ from briefbot import Briefbot, Settings
 from briefbot.errors import EmbedderMismatchError, NotFoundError
 from tests.conftest import SEED_FILE, SEEDS
 from tests.fakes import FakeEmbedder
+from tests.ingest.test_chunking import long_line
 
 WIRE = (
     "SEOUL (AP) — North Korea has sent about 5,000 military engineers to Russia to help rebuild "
@@ -275,3 +276,22 @@ def test_same_file_name_in_two_folders_never_replaces(bot: Briefbot, tmp_path: P
     second = bot.ingest([paths[1]])
     assert len(first.added) == 2 and len(second.added) == 2 and not second.replaced
     assert sorted(a.title for a in bot.articles()) == ["bbc 1", "bbc 2", "nyt 1", "nyt 2"]
+
+
+@pytest.mark.parametrize("shape", ["prose", "unpunctuated"])
+def test_a_long_single_line_is_stored_with_verbatim_chunks_and_quotes(
+    bot: Briefbot, tmp_path: Path, shape: str
+) -> None:
+    path = tmp_path / "one-line.txt"
+    path.write_text(long_line(shape, 200_000), encoding="utf-8")
+    [article_id] = bot.ingest([path]).added
+    article = bot.article(article_id)
+    assert "\n" not in article.text and len(article.title) <= 120
+    chunks = bot.store.chunks_of(article_id)
+    assert len(chunks) == article.chunk_count > 100
+    assert all(article.text[c.start : c.end] == c.text for c in chunks)
+    answer = bot.ask("How many engineers is North Korea sending to Russia?")
+    quotes = [c for s in answer.sentences for c in s.citations]
+    assert quotes
+    for citation in quotes:
+        assert article.text[citation.start : citation.end] == citation.quote

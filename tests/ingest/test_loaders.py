@@ -48,6 +48,18 @@ def test_txt_title_from_first_line(tmp_path: Path, settings: Settings) -> None:
     assert article.key == str(path.resolve())
 
 
+def test_a_single_line_file_is_the_text_and_its_start_the_title(
+    tmp_path: Path, settings: Settings
+) -> None:
+    line = " ".join(BODY.split()) + " " + "More of the same story without a line break. " * 2000
+    path = tmp_path / "one-line.txt"
+    path.write_text(line, encoding="utf-8")
+    [article] = load(path, settings)
+    assert isinstance(article, Article)
+    assert article.text == line.strip()
+    assert article.title == line[:120]  # not a 90 kB title stored and shown again
+
+
 def test_markdown_front_matter(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "story.md"
     path.write_text(

@@ -2,14 +2,19 @@
 
 The ``openai`` backend talks to OpenAI or any OpenAI-compatible server (Ollama, vLLM,
 llama.cpp server) through the ``openai`` SDK. Retries are ours, not the SDK's, so their
-count and delays follow settings and show in the log. The API key never appears in an
+count and delays follow settings and show in the log. ``llm_timeout_s`` is a deadline for the
+whole call, retries and their waits included: the request runs in a worker thread and the
+caller stops waiting when the deadline passes, whatever the server does (a read timeout alone
+never fires for a server that trickles keep-alive bytes). The API key never appears in an
 error, a log line or a ``Usage``.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -181,16 +186,21 @@ class OpenAIChatModel:
         max_tokens: int,
         on_text: TextCallback | None = None,
     ) -> ChatResult:
+        deadline = time.monotonic() + self.settings.llm_timeout_s
         attempts = self.settings.llm_max_retries + 1
+        retried = ""
         for attempt in range(attempts):
             try:
-                if on_text is None:
-                    return self._complete_once(messages, max_tokens)
-                return self._stream_once(messages, max_tokens, on_text)
+                return self._attempt(messages, max_tokens, on_text, deadline, retried)
             except _Retry as retry:
                 if attempt + 1 >= attempts:
                     raise self._error(retry.error, attempts) from None
                 delay = self._delay(attempt, retry.error)
+                if time.monotonic() + delay >= deadline:
+                    raise self._timed_out(
+                        f"; it answered HTTP {retry.error.status_code} and no time was left "
+                        "for a retry"
+                    ) from None
                 log.warning(
                     "LLM %s answered %s; retry %d of %d in %.2fs",
                     self._where,
@@ -200,8 +210,72 @@ class OpenAIChatModel:
                     delay,
                 )
                 self.retries_done += 1
+                retried = f"; retried {attempt + 1}x after HTTP {retry.error.status_code}"
                 self._sleep(delay)
         raise AssertionError("unreachable")
+
+    def _attempt(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        on_text: TextCallback | None,
+        deadline: float,
+        retried: str = "",
+    ) -> ChatResult:
+        """One request, run in a worker thread; the caller waits for it until ``deadline``.
+
+        Streamed text reaches ``on_text`` on the caller's thread (Streamlit writes only from
+        its own). A request given up on is told to stop; until its own per-request timeout
+        (the budget left when it started) or the next streamed chunk, it may still hold its
+        connection, but nobody waits for it.
+        """
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timed_out(retried)
+        events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        cancelled = threading.Event()
+
+        def work() -> None:
+            try:
+                if on_text is None:
+                    result = self._complete_once(messages, max_tokens, remaining)
+                else:
+                    result = self._stream_once(
+                        messages,
+                        max_tokens,
+                        lambda piece: events.put(("text", piece)),
+                        remaining,
+                        cancelled,
+                    )
+                events.put(("done", result))
+            except Exception as error:  # handed to the caller, raised there
+                events.put(("error", error))
+
+        threading.Thread(target=work, name="briefbot-llm", daemon=True).start()
+        streamed = False
+        try:
+            while True:
+                try:
+                    kind, value = events.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise self._timed_out(retried, streamed=streamed) from None
+                if kind == "text":
+                    streamed = True
+                    if on_text is not None:
+                        on_text(value)
+                elif kind == "done":
+                    return cast(ChatResult, value)
+                else:
+                    raise value
+        finally:
+            cancelled.set()
+
+    def _timed_out(self, detail: str = "", *, streamed: bool = False) -> LLMError:
+        what = "finish its answer" if streamed else "answer"
+        return LLMError(
+            f"LLM {self._where} did not {what} within {self.settings.llm_timeout_s:g}s "
+            f"(BRIEFBOT_LLM_TIMEOUT_S){detail}"
+        )
 
     def _delay(self, attempt: int, error: openai.APIStatusError) -> float:
         delay = self.settings.llm_backoff_s * 2**attempt
@@ -217,7 +291,9 @@ class OpenAIChatModel:
         )
         return LLMError(self._redact(message), status=error.status_code)
 
-    def _call(self, messages: Sequence[ChatMessage], max_tokens: int, stream: bool) -> Any:
+    def _call(
+        self, messages: Sequence[ChatMessage], max_tokens: int, stream: bool, timeout_s: float
+    ) -> Any:
         extra: dict[str, Any] = {}
         if stream:
             extra["stream_options"] = {"include_usage": True}
@@ -228,6 +304,7 @@ class OpenAIChatModel:
                 max_tokens=max_tokens,
                 temperature=self.settings.llm_temperature,
                 stream=stream,
+                timeout=timeout_s,
                 **extra,
             )
         except openai.APIStatusError as error:
@@ -235,10 +312,7 @@ class OpenAIChatModel:
                 raise _Retry(error) from None
             raise self._error(error, 1) from None
         except openai.APITimeoutError:
-            raise LLMError(
-                f"LLM {self._where} did not answer within {self.settings.llm_timeout_s:g}s "
-                "(BRIEFBOT_LLM_TIMEOUT_S)"
-            ) from None
+            raise self._timed_out() from None
         except openai.APIConnectionError as error:
             raise LLMError(
                 self._redact(f"cannot reach LLM {self._where}: {error.__cause__ or error}")
@@ -248,8 +322,10 @@ class OpenAIChatModel:
                 self._redact(f"LLM {self._where} sent a malformed response: {error}")
             ) from None
 
-    def _complete_once(self, messages: Sequence[ChatMessage], max_tokens: int) -> ChatResult:
-        response = self._call(messages, max_tokens, stream=False)
+    def _complete_once(
+        self, messages: Sequence[ChatMessage], max_tokens: int, timeout_s: float
+    ) -> ChatResult:
+        response = self._call(messages, max_tokens, stream=False, timeout_s=timeout_s)
         try:
             text = response.choices[0].message.content
         except (AttributeError, IndexError, TypeError):
@@ -261,15 +337,22 @@ class OpenAIChatModel:
         return ChatResult(text, self._usage(messages, text, usage), finish)
 
     def _stream_once(
-        self, messages: Sequence[ChatMessage], max_tokens: int, on_text: TextCallback
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        on_text: TextCallback,
+        timeout_s: float,
+        cancelled: threading.Event,
     ) -> ChatResult:
-        stream = self._call(messages, max_tokens, stream=True)
+        stream = self._call(messages, max_tokens, stream=True, timeout_s=timeout_s)
         parts: list[str] = []
         usage = None
         chunks = 0
         finish: str | None = None
         try:
             for chunk in stream:
+                if cancelled.is_set():  # the caller gave up at its deadline
+                    break
                 chunks += 1
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
@@ -280,10 +363,7 @@ class OpenAIChatModel:
                         parts.append(delta)
                         on_text(delta)
         except openai.APITimeoutError:
-            raise LLMError(
-                f"LLM {self._where} stopped streaming for more than "
-                f"{self.settings.llm_timeout_s:g}s (BRIEFBOT_LLM_TIMEOUT_S)"
-            ) from None
+            raise self._timed_out(streamed=bool(parts)) from None
         except (openai.OpenAIError, ValueError, AttributeError, TypeError) as error:
             raise LLMError(
                 self._redact(f"LLM {self._where} sent a malformed stream: {error}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -21,6 +20,7 @@ import numpy as np
 
 from briefbot.backends.chroma_files import check_vector_folder, salvage_records, vector_segment
 from briefbot.backends.embedders import Vectors
+from briefbot.backends.writelock import StoreWriteLock
 from briefbot.errors import DamagedStoreError, EmbedderMismatchError, NotFoundError, StoreError
 from briefbot.models import Article, Chunk, Outlet, SearchFilters
 from briefbot.settings import Settings
@@ -237,7 +237,7 @@ class ChromaStore:
         self.embedder_name = embedder_name
         self.dimension = dimension
         self.client = _client(settings)
-        self.write_lock = threading.RLock()
+        self.write_lock = StoreWriteLock(settings)
         prefix = settings.collection_prefix
         self.articles = self._collection(f"{prefix}-articles", embedder_name, dimension)
         self.chunks = self._collection(f"{prefix}-chunks", embedder_name, dimension)

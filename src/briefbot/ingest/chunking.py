@@ -20,30 +20,98 @@ class _Piece:
     tokens: int
 
 
+def _window_chars(limit: int) -> int:
+    """Longest text given to the tokenizer at once: several chunks' worth, never a whole line.
+
+    A sentence longer than this (a run without sentence marks, a single-line file) is cut into
+    windows first, so tokenizing it costs time and memory in proportion to the window, not to
+    the run: one call over a 5 MB run held about a million offsets at once.
+    """
+    return max(4096, 32 * limit)
+
+
+def _window_end(text: str, start: int, end: int, size: int) -> int:
+    """Where a window from ``start`` ends: at the last whitespace before ``start + size``
+    (so no word is cut), at ``start + size`` in a run without any, or at ``end``."""
+    if end - start <= size:
+        return end
+    cut = start + size
+    space = max(text.rfind(" ", start + 1, cut), text.rfind("\n", start + 1, cut))
+    return space if space > start else cut
+
+
+def _groups(
+    offsets: list[tuple[int, int]], limit: int, complete: bool
+) -> tuple[list[tuple[int, int]], int]:
+    """``[first, last)`` runs of at most ``limit`` tokens, each ending between two words
+    where the run has a word boundary, so a piece measures the same alone as inside its chunk.
+    Unless ``complete``, a tail of ``limit`` tokens or fewer is left for the next window; the
+    second value is where the ungrouped tokens start."""
+    ranges: list[tuple[int, int]] = []
+    first = 0
+    while first < len(offsets):
+        if not complete and len(offsets) - first <= limit:
+            break
+        last = min(first + limit, len(offsets))
+        if last < len(offsets):
+            for cut in range(last, first, -1):
+                if offsets[cut][0] > offsets[cut - 1][1]:  # a gap: token ``cut`` starts a word
+                    last = cut
+                    break
+        ranges.append((first, last))
+        first = last
+    return ranges, first
+
+
 def _split_long(text: str, span: Span, embedder: Embedder, limit: int) -> list[_Piece]:
-    """Cut a sentence longer than ``limit`` tokens at token boundaries."""
-    offsets = embedder.token_offsets(span.text)
+    """Cut a sentence longer than ``limit`` tokens at token boundaries, window by window;
+    tokens a window leaves over start the next one, so no window end makes a short piece."""
     pieces: list[_Piece] = []
-    for first in range(0, len(offsets), limit):
-        window = offsets[first : first + limit]
-        start = span.start + window[0][0]
-        end = span.start + window[-1][1]
-        if first + limit >= len(offsets):
-            end = span.end  # keep trailing characters the tokenizer ignored
-        piece_text = text[start:end].strip()
-        if not piece_text:
+    size = _window_chars(limit)
+    position = span.start
+    while position < span.end:
+        stop = _window_end(text, position, span.end, size)
+        offsets = embedder.token_offsets(text[position:stop])
+        complete = stop >= span.end
+        if not complete and len(offsets) <= limit:
+            size *= 2  # very long tokens (a run the tokenizer reads as one word): widen
             continue
-        start = text.index(piece_text, start)
-        pieces.append(_Piece(Span(start, start + len(piece_text), piece_text), len(window)))
+        ranges, rest = _groups(offsets, limit, complete)
+        for first, last in ranges:
+            start = position + offsets[first][0]
+            end = position + offsets[last - 1][1]
+            if complete and last == len(offsets):
+                end = span.end  # keep trailing characters the tokenizer ignored
+            piece_text = text[start:end].strip()
+            if piece_text:
+                start = text.index(piece_text, start)
+                piece = Span(start, start + len(piece_text), piece_text)
+                pieces.append(_Piece(piece, last - first))
+        if complete:
+            break
+        position = max(position + offsets[rest][0], position + 1)
     return pieces
 
 
-def _pieces(text: str, embedder: Embedder, limit: int) -> list[_Piece]:
-    sentences = split_sentences(text)
-    counts = embedder.count_tokens([s.text for s in sentences])
+def _sentence_tokens(sentences: list[Span], embedder: Embedder, limit: int) -> list[int | None]:
+    """Token counts of ``sentences``; None for those too long to count in one call (they are
+    over the limit anyway, and ``_split_long`` measures them window by window)."""
+    size = _window_chars(limit)
+    short = [s.text for s in sentences if len(s.text) <= size]
+    counts = iter(embedder.count_tokens(short))
+    return [next(counts) if len(s.text) <= size else None for s in sentences]
+
+
+def _pieces(
+    text: str,
+    sentences: list[Span],
+    counts: list[int | None],
+    embedder: Embedder,
+    limit: int,
+) -> list[_Piece]:
     pieces: list[_Piece] = []
     for sentence, tokens in zip(sentences, counts, strict=True):
-        if tokens <= limit:
+        if tokens is not None and tokens <= limit:
             pieces.append(_Piece(sentence, tokens))
         else:
             pieces.extend(_split_long(text, sentence, embedder, limit))
@@ -81,8 +149,10 @@ def chunk_article(
     """Chunks of ``text``; each is ``text[start:end]`` and at most the embedder's limit."""
     ceiling = min(max_tokens, embedder.max_tokens)
     limit = ceiling
+    sentences = split_sentences(text)
+    counts = _sentence_tokens(sentences, embedder, limit)
     while True:
-        pieces = _pieces(text, embedder, limit)
+        pieces = _pieces(text, sentences, counts, embedder, limit)
         ranges = _pack(pieces, limit, overlap_sentences)
         spans = [(pieces[a].span.start, pieces[b - 1].span.end) for a, b in ranges]
         texts = [text[start:end] for start, end in spans]

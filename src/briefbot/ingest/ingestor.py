@@ -111,7 +111,10 @@ class Ingestor:
     ) -> IngestReport:
         report = report or IngestReport()
         articles = latest_per_key(articles, report)
-        with self.store.write_lock:
+        on_wait = (lambda message: progress(0, len(articles), message)) if progress else None
+        # Held from the duplicate check to the last write, across processes too: two ingests
+        # of the same wire copy at once store it once.
+        with self.store.write_lock.holding(on_wait):
             index = self._near_duplicate_index()
             for start in range(0, len(articles), BATCH_ARTICLES):
                 if progress:

@@ -136,8 +136,10 @@ def load_text(path: Path, max_bytes: int) -> Article:
         title = meta.get("title")
     else:
         lines = raw.strip().split("\n", 1)
-        title = lines[0].lstrip("#").strip()
-        body = lines[1] if len(lines) > 1 and lines[1].strip() else raw
+        if len(lines) > 1 and lines[1].strip():
+            title, body = lines[0].lstrip("#").strip(), lines[1]
+        else:  # one line is the story, not its title: the title is its start (make_article)
+            title, body = None, raw
     return make_article(
         location=location,
         key=str(meta.get("id") or meta.get("url") or path.resolve()),
