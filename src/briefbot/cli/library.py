@@ -19,10 +19,10 @@ from briefbot.cli.common import (
     safe_message,
 )
 from briefbot.cli.options import parse_day
+from briefbot.models import SearchFilters
 
 REPORT_LINES = 50
 """Articles listed by title after an ingest (the counts cover the rest)."""
-from briefbot.models import SearchFilters
 
 
 @command("ingest")
