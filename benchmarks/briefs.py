@@ -85,7 +85,7 @@ def main() -> None:
             "credited to their outlet (the eval's articles are named `outlet 1`, `outlet 2`, … so "
             "each credit is three words: “…,” outlet 1 reported). The credits add words and take "
             "none away, so ROUGE recall cannot fall; F1 falls by their share of the length. "
-            "Before the credits (commit 379a083's parent 0b4b27d, same command): NeuS ROUGE-2 "
+            "Before the credits (commit 0b4b27d, same command): NeuS ROUGE-2 "
             "15.97, FRANK 18.67.",
         ]
     )
