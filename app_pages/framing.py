@@ -78,7 +78,12 @@ def reading(framing: ArticleFraming, lookup: Callable[[str], Article | None]) ->
     tone = framing.tone
     cols = st.columns(4)
     cols[0].metric("Loaded terms / 1,000 words", f"{tone.loaded_per_1000_words:.1f}")
-    cols[1].metric("Mean tone (VADER)", fmt.signed(tone.mean_compound))
+    cols[1].metric(
+        "Tone",
+        fmt.tone_label(tone.mean_compound),
+        help=f"Mean VADER sentiment of the sentences: {fmt.signed(tone.mean_compound)} "
+        "(−1 most negative, +1 most positive; within ±0.05 reads as neutral).",
+    )
     cols[2].metric("Writer's own voice", fmt.percent(tone.evaluative_share))
     cols[3].metric("Claims attributed", fmt.percent(tone.attributed_share))
 
@@ -156,7 +161,9 @@ def reading(framing: ArticleFraming, lookup: Callable[[str], Article | None]) ->
                 source_of(sentence.citation.n),
                 lookup,
                 label=fmt.finding_label(", ".join(sentence.cues), sentence.citation.quote),
-                details=[f"Tone {fmt.signed(sentence.compound)}"],
+                details=[
+                    f"Tone {fmt.tone_label(sentence.compound)} ({fmt.signed(sentence.compound)})"
+                ],
             )
         st.markdown(f"**Mentioned, never quoted** ({len(critical.unquoted_parties)})")
         for party in critical.unquoted_parties:
@@ -173,16 +180,17 @@ def comparison_view(comparison: Comparison) -> None:
     counts = comparison.coverage_counts()
     st.subheader("Across outlets")
     st.caption(
-        f"{len(comparison.facts)} facts: {counts['all']} reported by all, {counts['some']} by "
-        f"some, {counts['one']} by one outlet only, {counts['unclear']} by one outlet with a "
-        "partial match elsewhere. Two outlets report the same fact when each one's sentence "
-        "supports the other's (the support checker, not word similarity)."
+        f"{fmt.plural(len(comparison.facts), 'fact')}: {counts['all']} reported by all, "
+        f"{counts['some']} by some, {counts['one']} by one outlet only, {counts['unclear']} by "
+        "one outlet with a partial match elsewhere. Two outlets report the same fact when each "
+        "one's sentence restates the other's (the support checker, not word similarity)."
     )
     st.dataframe(
         [
             {
                 "Outlet": fmt.for_display(p.outlet),
-                "Tone": round(p.tone.mean_compound, 2),
+                "Tone": f"{fmt.tone_label(p.tone.mean_compound)} "
+                f"({fmt.signed(p.tone.mean_compound)})",
                 "Loaded / 1,000 words": round(p.tone.loaded_per_1000_words, 1),
                 "Omits": len(p.omits),
                 "Only here": len(p.only_here),
@@ -195,6 +203,12 @@ def comparison_view(comparison: Comparison) -> None:
         width="stretch",
     )
     if comparison.chart:
+        st.markdown("**How the outlets compare**")
+        st.caption(
+            "Per outlet: loaded terms per 1,000 words, tone (−1 negative to +1 positive, near 0 "
+            "neutral) and the share of sentences in the writer's own voice. Higher is not worse "
+            "in itself; read the quotes."
+        )
         st.vega_lite_chart(comparison.chart, width="content")
     outlets = [fmt.for_display(p.outlet) for p in comparison.outlets]
     st.markdown("**Facts reported by more than one outlet**")

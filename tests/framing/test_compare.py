@@ -231,3 +231,32 @@ def test_corroboration_names_a_supporting_quote_only(bot: Briefbot) -> None:
     analysts = next((c for q, c in claims.items() if q.startswith("Analysts")), None)
     if analysts is not None:
         assert not analysts.corroborations
+
+
+def test_the_chart_reads_plainly_with_neutral_colours() -> None:
+    from briefbot.framing.chart import chart_rows, framing_chart
+    from briefbot.framing.report import OutletProfile, Tone
+
+    profiles = [
+        OutletProfile(
+            article_id=f"a{i}",
+            outlet=name,
+            tone=Tone(
+                words=100,
+                sentences=5,
+                mean_compound=value,
+                evaluative_share=0.2,
+                loaded_terms=0,
+                loaded_per_1000_words=0.0,
+                attributed_share=0.5,
+            ),
+        )
+        for i, (name, value) in enumerate([("Left Daily", 0.0), ("Right Post", -0.4)])
+    ]
+    measures = {row["measure"] for row in chart_rows(profiles)}
+    assert "tone (−1 negative, +1 positive)" in measures
+    assert not any("VADER" in m or "compound" in m for m in measures)
+    spec = json.dumps(framing_chart(profiles))
+    layers = framing_chart(profiles)["spec"]["layer"]
+    assert [layer["mark"]["type"] for layer in layers] == ["bar", "text"], "zero bars get a figure"
+    assert '"color": {"field"' not in spec, "no outlet gets a colour of its own"

@@ -222,3 +222,20 @@ def test_draft_keeps_paragraphs_inside_the_quote() -> None:
     rendered = render(fmt.draft_markdown("North Korea sent 5,000 engineers.\n\nSeoul said so."))
     quote = rendered.split("<blockquote>")[1].split("</blockquote>")[0]
     assert "5,000 engineers." in quote and "Seoul said so. ▌" in quote
+
+
+def test_tone_and_counts_in_plain_words() -> None:
+    assert [fmt.tone_label(x) for x in (-0.4, -0.04, 0.0, 0.049, 0.05)] == [
+        "negative",
+        "neutral",
+        "neutral",
+        "neutral",
+        "positive",
+    ]
+    assert fmt.plural(1, "fact") == "1 fact" and fmt.plural(3, "fact") == "3 facts"
+    assert fmt.plural(2, "party", "parties") == "2 parties"
+
+
+def test_a_finding_without_a_cue_has_no_empty_bold_label() -> None:
+    assert fmt.finding_label("", "The plan is a disgrace.") == "“The plan is a disgrace.”"
+    assert fmt.finding_label("disgrace", "The plan is a disgrace.").startswith("**disgrace** · ")

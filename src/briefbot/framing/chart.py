@@ -22,14 +22,14 @@ def chart_rows(outlets: Sequence[OutletProfile]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "outlet": label,
-                "measure": "mean sentiment (VADER compound)",
+                "measure": "tone (−1 negative, +1 positive)",
                 "value": profile.tone.mean_compound,
             }
         )
         rows.append(
             {
                 "outlet": label,
-                "measure": "share of evaluative sentences",
+                "measure": "writer's own voice (share of sentences)",
                 "value": profile.tone.evaluative_share,
             }
         )
@@ -40,15 +40,16 @@ def framing_chart(outlets: Sequence[OutletProfile]) -> dict[str, Any]:
     """Vega-Lite spec: one small bar chart per measure, outlets side by side."""
     import altair as alt
 
+    base = alt.Chart(alt.InlineData(values=chart_rows(outlets))).encode(
+        x=alt.X("outlet:N", title=None),
+        y=alt.Y("value:Q", title=None),
+        tooltip=["outlet:N", "measure:N", "value:Q"],
+    )
+    bars = base.mark_bar(color="#7f8c8d")  # one neutral grey: no outlet gets a party's colour
+    # the figure on each bar, so a zero is seen as a zero rather than a missing bar
+    figures = base.mark_text(dy=-7, fontSize=11).encode(text=alt.Text("value:Q", format=".2f"))
     chart = (
-        alt.Chart(alt.InlineData(values=chart_rows(outlets)))
-        .mark_bar()
-        .encode(
-            x=alt.X("outlet:N", title=None),
-            y=alt.Y("value:Q", title=None),
-            color=alt.Color("outlet:N", legend=None),
-            tooltip=["outlet:N", "measure:N", "value:Q"],
-        )
+        alt.layer(bars, figures)
         .properties(width=180, height=160)
         .facet(column=alt.Column("measure:N", title=None))
         .resolve_scale(y="independent")

@@ -205,11 +205,28 @@ def snippet(text: str, width: int = 90) -> str:
 
 def finding_label(tag: str, quote: str, width: int = 80) -> str:
     """Expander label of a framing finding: bold ``tag`` then the quote's start (escaped)."""
-    return f"**{md_escape_inline(tag)}** · “{md_escape_inline(snippet(quote, width))}”"
+    start = f"“{md_escape_inline(snippet(quote, width))}”"
+    return f"**{md_escape_inline(tag)}** · {start}" if tag.strip() else start
 
 
 def signed(value: float) -> str:
     return f"{value:+.2f}"
+
+
+NEUTRAL_TONE = 0.05
+"""VADER's usual cut: a compound score within ±0.05 reads as neutral."""
+
+
+def tone_label(compound: float) -> str:
+    """A tone score in words: negative, neutral or positive."""
+    if compound <= -NEUTRAL_TONE:
+        return "negative"
+    return "positive" if compound >= NEUTRAL_TONE else "neutral"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 fact``, ``2 facts``."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def percent(share: float) -> str:
