@@ -180,3 +180,23 @@ def test_damaged_index_files_are_named_then_rebuilt(
     assert diagnose(reopened).ok
     assert records(reopened) == before
     assert_every_article_is_found(reopened)
+
+
+def test_a_cut_index_file_is_refused_before_chroma_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma's native code can read past the end of a cut file and crash the process: the
+    store checks the files' sizes first and raises the one-line repair error instead."""
+    from briefbot.errors import DamagedStoreError
+
+    settings = Settings(store_path=tmp_path / "store", _env_file=None)
+    written_store(settings, FakeEmbedder(), write_jsonl(tmp_path / "n.jsonl", article_records(12)))
+    damaged = damage(settings.store_path, "chunk vectors cut short")
+    bot = Briefbot.open(settings=settings, embedder=FakeEmbedder())
+    touched: list[str] = []
+    monkeypatch.setattr(
+        type(bot.store.chunks._collection), "query", lambda *a, **k: touched.append("query")
+    )
+    with pytest.raises(DamagedStoreError, match="briefbot doctor --repair") as caught:
+        bot.store.query_chunks(FakeEmbedder().embed(["harbour"])[0], 3)
+    assert str(damaged.name) in str(caught.value) and touched == []

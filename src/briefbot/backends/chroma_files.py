@@ -204,11 +204,13 @@ def _links_problem(path: Path, header: _Header) -> str | None:
     return None
 
 
-def check_vector_folder(segment: VectorSegment) -> list[str]:
+def check_vector_folder(segment: VectorSegment, *, thorough: bool = True) -> list[str]:
     """What is wrong with a collection's HNSW files, each problem naming its file.
 
     A folder Chroma has not written yet (nothing persisted, no id map) is not in use: Chroma
-    rebuilds that graph from its log, so it is not checked.
+    rebuilds that graph from its log, so it is not checked. ``thorough=False`` checks only
+    the header and the file sizes (cheap enough before every search); the full check also
+    reads every vector's slot and every link.
     """
     folder = segment.folder
     id_map_file = folder / ID_MAP
@@ -235,7 +237,7 @@ def check_vector_folder(segment: VectorSegment) -> list[str]:
         elif size < least:
             state = "empty" if size == 0 else f"cut short ({size} of {least} bytes)"
             problems.append(f"{folder / name} is {state}")
-    if problems or header.elements == 0:
+    if problems or header.elements == 0 or not thorough:
         return problems
     for problem in (
         _level0_problem(folder / DATA, header, id_map),

@@ -238,6 +238,7 @@ class ChromaStore:
         self.dimension = dimension
         self.client = _client(settings)
         self.write_lock = StoreWriteLock(settings)
+        self._index_states: dict[str, tuple[tuple[str, int, int], ...]] = {}
         prefix = settings.collection_prefix
         self.articles = self._collection(f"{prefix}-articles", embedder_name, dimension)
         self.chunks = self._collection(f"{prefix}-chunks", embedder_name, dimension)
@@ -387,6 +388,7 @@ class ChromaStore:
         total = self.count_chunks()
         if total == 0:
             return []
+        self._refuse_damaged_index("chunks")
         result = self.chunks.query(
             query_embeddings=[vector.tolist()],
             n_results=min(k, total),
@@ -408,6 +410,7 @@ class ChromaStore:
         total = self.count_articles()
         if total == 0:
             return []
+        self._refuse_damaged_index("articles")
         result = self.articles.query(
             query_embeddings=[vector.tolist()], n_results=min(k, total), include=["distances"]
         )
@@ -433,6 +436,30 @@ class ChromaStore:
                 raise
             return salvage_records(self.settings.store_path, str(self.collection(kind).id))
 
+    def _refuse_damaged_index(self, kind: Kind) -> None:
+        """Raise ``DamagedStoreError`` before a search when a vector index file is cut short or
+        emptied: Chroma's native code can read past the end of such a file and crash the
+        process instead of raising. Embedded stores only; checked once per state of the files."""
+        if self.settings.chroma_url:
+            return
+        segment = vector_segment(self.settings.store_path, str(self.collection(kind).id))
+        if segment is None or not segment.folder.is_dir():
+            return
+        state = tuple(
+            (f.name, f.stat().st_size, f.stat().st_mtime_ns)
+            for f in sorted(segment.folder.iterdir())
+            if f.is_file()
+        )
+        if self._index_states.get(kind) == state:
+            return
+        problems = check_vector_folder(segment, thorough=False)
+        if problems:
+            raise DamagedStoreError(
+                f"the search index of the store at {self.settings.store_path} is damaged "
+                f"({problems[0]}): run `briefbot doctor --repair` to rebuild it"
+            )
+        self._index_states[kind] = state
+
     def vector_problems(self, kind: Kind) -> list[str]:
         """What is wrong with a collection's vector index: its files (embedded stores), then
         whether Chroma reads every vector back and finds stored vectors by searching for them."""
@@ -442,6 +469,9 @@ class ChromaStore:
             segment = vector_segment(self.settings.store_path, str(collection.id))
             if segment is not None:
                 problems += check_vector_folder(segment)
+        if problems:
+            # Chroma reading damaged files can crash the process rather than raise.
+            return problems
         try:
             self._read_back(collection)
         except DamagedStoreError as exc:
