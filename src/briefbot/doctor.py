@@ -1,7 +1,7 @@
 """Store health checks (``briefbot doctor``) and the repairs that can be made safely.
 
 Checks: the vector (HNSW) index files of both collections, read byte by byte and then through
-Chroma (every vector read back, stored vectors searched for); chunks whose article record is
+Chroma (every vector read back); chunks whose article record is
 missing (an interrupted ingest or delete), articles whose chunks are missing or do not match
 their ``chunk_count``, chunk offsets that do not slice back to the stored article text, the
 BM25 cache's files and whether it is in step with the chunks, vectors whose size does not
