@@ -18,7 +18,12 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
-from briefbot.backends.chroma_files import check_vector_folder, salvage_records, vector_segment
+from briefbot.backends.chroma_files import (
+    VectorSegment,
+    check_vector_folder,
+    salvage_records,
+    vector_segment,
+)
 from briefbot.backends.embedders import Vectors
 from briefbot.backends.writelock import StoreWriteLock
 from briefbot.errors import DamagedStoreError, EmbedderMismatchError, NotFoundError, StoreError
@@ -237,6 +242,7 @@ class ChromaStore:
         self.client = _client(settings)
         self.write_lock = StoreWriteLock(settings)
         self._index_states: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        self._segments: dict[str, VectorSegment] = {}
         prefix = settings.collection_prefix
         self.articles = self._collection(f"{prefix}-articles", embedder_name, dimension)
         self.chunks = self._collection(f"{prefix}-chunks", embedder_name, dimension)
@@ -440,7 +446,12 @@ class ChromaStore:
         process instead of raising. Embedded stores only; checked once per state of the files."""
         if self.settings.chroma_url:
             return
-        segment = vector_segment(self.settings.store_path, str(self.collection(kind).id))
+        collection_id = str(self.collection(kind).id)
+        segment = self._segments.get(collection_id)
+        if segment is None:
+            segment = vector_segment(self.settings.store_path, collection_id)
+            if segment is not None and segment.persisted:  # settled: read chroma.sqlite3 once
+                self._segments[collection_id] = segment
         if segment is None or not segment.folder.is_dir():
             return
         state = tuple(

@@ -372,16 +372,6 @@ class SupportChecker:
         supported = not missing and score >= self.threshold
         return Support(supported, score, missing, evidence, novel, features)
 
-    def check_many(self, pairs: Sequence[tuple[str, str | Sequence[str]]]) -> list[Support]:
-        """``check`` for each (claim, premise), embedding every distinct text in one batch."""
-        texts: list[str] = []
-        for claim, premise in pairs:
-            texts.append(claim)
-            if _as_parts(premise) not in self._premises:
-                texts += [s.text for part in _as_parts(premise) for s in split_sentences(part)]
-        self.embed(texts)
-        return [self.check(claim, premise) for claim, premise in pairs]
-
     def restates(self, claim: str, other: str) -> Support:
         """Whether ``other``, another outlet's sentence, reports ``claim``'s fact.
 

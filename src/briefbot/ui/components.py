@@ -32,6 +32,17 @@ def quote_markdown(citation: Citation, article: Callable[[str], Article | None])
     return f"**{fmt.md_escape_inline(citation.quote)}**"
 
 
+def source_footer(source: SourceRef) -> None:
+    """Title, outlet and date of a source under its quotes, and a link to it when it has one."""
+    st.caption(
+        f"**{fmt.md_escape_inline(source.title)}** · "
+        + fmt.md_escape_inline(fmt.source_byline(source))
+    )
+    url = fmt.safe_url(source.url)
+    if url:
+        st.link_button("Open the source", url, icon=":material/open_in_new:")
+
+
 def citation_expander(
     citation: Citation,
     source: SourceRef | None,
@@ -49,13 +60,7 @@ def citation_expander(
             st.markdown(line)
         st.markdown(quote_markdown(citation, article))
         if source is not None:
-            st.caption(
-                f"**{fmt.md_escape_inline(source.title)}** · "
-                + fmt.md_escape_inline(fmt.source_byline(source))
-            )
-            url = fmt.safe_url(source.url)
-            if url:
-                st.link_button("Open the source", url, icon=":material/open_in_new:")
+            source_footer(source)
 
 
 def article_lookup(bot: Briefbot) -> Callable[[str], Article | None]:
@@ -91,13 +96,7 @@ def sources_list(bot: Briefbot, cited: CitedText) -> None:
             for citation in citations:
                 st.markdown(quote_markdown(citation, lookup))
             if source is not None:
-                st.caption(
-                    f"**{fmt.md_escape_inline(source.title)}** · "
-                    + fmt.md_escape_inline(fmt.source_byline(source))
-                )
-                url = fmt.safe_url(source.url)
-                if url:
-                    st.link_button("Open the source", url, icon=":material/open_in_new:")
+                source_footer(source)
 
 
 def cited_text(
