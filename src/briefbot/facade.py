@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from briefbot.backends.embedders import Embedder, create_embedder, preload
@@ -38,12 +38,20 @@ def _is_web_address(text: str) -> bool:
 class Briefbot:
     """News in, cited answers out. Safe to share between threads (writes are serialised)."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChromaStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: ChromaStore,
+        bm25: BM25Index | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self._lock = threading.RLock()
-        self.bm25 = BM25Index(store, None if settings.chroma_url else settings.store_path / "bm25")
+        self.bm25 = bm25 or BM25Index(
+            store, None if settings.chroma_url else settings.store_path / "bm25"
+        )
         self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
         self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
 
@@ -67,6 +75,13 @@ class Briefbot:
         embedder = embedder or create_embedder(settings)
         chroma = ChromaStore(settings, embedder.name, embedder.dimension)
         return cls(settings, embedder, chroma)
+
+    def with_settings(self, **updates: Any) -> Briefbot:
+        """The same store, model and lexical index under other settings (retrieval, answers):
+        for evaluations that compare settings without opening the store again."""
+        return Briefbot(
+            self.settings.model_copy(update=updates), self.embedder, self.store, bm25=self.bm25
+        )
 
     def warm_up(self) -> threading.Thread:
         """Load the embedding model in a background thread (returned: join it to wait).

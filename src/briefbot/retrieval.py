@@ -8,6 +8,7 @@ evidence clears the relevance floor; below it an answer is a refusal.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -40,6 +41,10 @@ class Retriever(Protocol):
     name: str
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]: ...
+
+    def rank(
+        self, found: Candidates, k: int, filters: SearchFilters | None = None
+    ) -> list[Hit]: ...
 
 
 def resolve_article_ids(store: ChromaStore, filters: SearchFilters | None) -> list[str] | None:
@@ -94,12 +99,15 @@ def cosine_to(vector: Vectors, embeddings: Mapping[str, Vectors]) -> dict[str, f
     }
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
-    """Fused score ``sum(1 / (k + rank))`` of each id (ranks from 1), best first."""
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None
+) -> dict[str, float]:
+    """Fused score ``sum(weight / (k + rank))`` of each id (ranks from 1), best first; every
+    ranking weighs 1 unless ``weights`` says otherwise."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
 
 
@@ -220,6 +228,61 @@ def judge_relevance(query: str, hits: list[Hit], floor: float) -> Retrieval:
     )
 
 
+@dataclass
+class Candidates:
+    """What a search fetched before any ranking: the dense and the BM25 ranking (chunk ids,
+    best first), every candidate as a hit with its cosine to the query, and its embedding.
+
+    Ranking is a pure step over this, so an evaluation can fetch once and rank under many
+    settings, through the same code a search runs.
+    """
+
+    dense: list[str] = field(default_factory=list)
+    lexical: list[str] = field(default_factory=list)
+    hits: dict[str, Hit] = field(default_factory=dict)
+    """Keyed by chunk id; ``Hit.score`` is the cosine for dense, BM25 otherwise."""
+    lexical_scores: dict[str, float] = field(default_factory=dict)
+    embeddings: dict[str, Vectors] = field(default_factory=dict)
+
+
+def fetch_candidates(
+    store: ChromaStore,
+    embedder: Embedder,
+    index: BM25Index | None,
+    query: str,
+    pool: int,
+    filters: SearchFilters | None = None,
+    *,
+    dense: bool = True,
+    embeddings: bool = True,
+) -> Candidates:
+    """The top ``pool`` chunks by embedding (if ``dense``) and by BM25 (if ``index``), within
+    the filters, with their stored embeddings unless ``embeddings`` is false (a dense-only
+    ranking needs none). Chunks whose article record is gone (uncommitted) are left out."""
+    article_ids = resolve_article_ids(store, filters)
+    if article_ids is not None and not article_ids:
+        return Candidates()
+    vector = embedder.embed([query])[0]
+    by_cosine = store.query_chunks(vector, pool, chunk_where(filters, article_ids)) if dense else []
+    found = index.search(query, pool, filters, article_ids) if index is not None else []
+    chunks = {c.id: c for c, _ in by_cosine}
+    missing = [cid for cid, _ in found if cid not in chunks]
+    chunks.update({c.id: c for c in store.get_chunks(missing)})
+    stored = store.chunk_embeddings(list(chunks)) if embeddings else {}
+    similarity = cosine_to(vector, stored)
+    similarity.update({c.id: s for c, s in by_cosine})
+    lexical_scores = {cid: score for cid, score in found if cid in chunks}
+    scored = [(chunk, similarity.get(cid, 0.0)) for cid, chunk in chunks.items()]
+    hits = {h.chunk.id: h for h in hits_from_chunks(store, scored, similarity)}
+    return Candidates(
+        dense=[c.id for c, _ in by_cosine if c.id in hits],
+        lexical=[cid for cid, _ in found if cid in hits],
+        hits=hits,
+        lexical_scores=lexical_scores,
+        embeddings=stored,
+    )
+
+
 class DenseRetriever:
     """Nearest chunks by embedding (Chroma)."""
 
@@ -232,13 +295,14 @@ class DenseRetriever:
         self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
-        article_ids = resolve_article_ids(self.store, filters)
-        if article_ids is not None and not article_ids:
-            return []
-        vector = self.embedder.embed([query])[0]
-        where = chunk_where(filters, article_ids)
-        scored = self.store.query_chunks(vector, max(k, self.candidates), where)
-        hits = hits_from_chunks(self.store, scored, {c.id: s for c, s in scored})
+        pool = max(k, self.candidates)
+        found = fetch_candidates(
+            self.store, self.embedder, None, query, pool, filters, embeddings=False
+        )
+        return self.rank(found, k, filters)
+
+    def rank(self, found: Candidates, k: int, filters: SearchFilters | None = None) -> list[Hit]:
+        hits = [found.hits[cid] for cid in found.dense[: max(k, self.candidates)]]
         return self.recency.rerank(hits, filters)[:k]
 
 
@@ -257,23 +321,23 @@ class BM25Retriever:
         self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
-        article_ids = resolve_article_ids(self.store, filters)
-        if article_ids is not None and not article_ids:
-            return []
-        found = self.index.search(query, max(k, self.candidates), filters, article_ids)
-        if not found:
-            return []
-        chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in found])}
-        scored = [(chunks[cid], score) for cid, score in found if cid in chunks]
-        vector = self.embedder.embed([query])[0]
-        similarity = cosine_to(vector, self.store.chunk_embeddings(list(chunks)))
-        hits = hits_from_chunks(self.store, scored, similarity)
+        pool = max(k, self.candidates)
+        found = fetch_candidates(
+            self.store, self.embedder, self.index, query, pool, filters, dense=False
+        )
+        return self.rank(found, k, filters)
+
+    def rank(self, found: Candidates, k: int, filters: SearchFilters | None = None) -> list[Hit]:
+        hits = [
+            found.hits[cid].model_copy(update={"score": found.lexical_scores[cid]})
+            for cid in found.lexical[: max(k, self.candidates)]
+        ]
         return self.recency.rerank(hits, filters)[:k]
 
 
 class HybridRetriever:
-    """Dense and BM25 candidates fused by reciprocal rank fusion and weighted by the recency
-    prior, then MMR against duplicates.
+    """Dense and BM25 candidates fused by weighted reciprocal rank fusion and weighted by the
+    recency prior, then MMR against duplicates.
 
     ``Hit.score`` is the weighted fused score; ``Hit.similarity`` the cosine to the query.
     """
@@ -288,43 +352,33 @@ class HybridRetriever:
         self.index = index
         self.candidates = settings.retrieval_candidates
         self.rrf_k = settings.rrf_k
+        self.dense_weight = settings.fusion_dense_weight
         self.mmr_lambda = settings.mmr_lambda
         self.duplicate_threshold = settings.chunk_duplicate_threshold
         self.recency = RecencyPrior.from_settings(settings)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
-        article_ids = resolve_article_ids(self.store, filters)
-        if article_ids is not None and not article_ids:
-            return []
         pool = max(k, self.candidates)
-        vector = self.embedder.embed([query])[0]
-        dense = self.store.query_chunks(vector, pool, chunk_where(filters, article_ids))
-        lexical = self.index.search(query, pool, filters, article_ids)
+        found = fetch_candidates(self.store, self.embedder, self.index, query, pool, filters)
+        return self.rank(found, k, filters)
+
+    def rank(self, found: Candidates, k: int, filters: SearchFilters | None = None) -> list[Hit]:
+        pool = max(k, self.candidates)
         fused = reciprocal_rank_fusion(
-            [[c.id for c, _ in dense], [cid for cid, _ in lexical]], k=self.rrf_k
-        )
-        if not fused:
-            return []
-        chunks = {c.id: c for c, _ in dense}
-        missing = [cid for cid in fused if cid not in chunks]
-        chunks.update({c.id: c for c in self.store.get_chunks(missing)})
-        embeddings = self.store.chunk_embeddings(list(chunks))
-        similarity = cosine_to(vector, embeddings)
-        candidates = hits_from_chunks(
-            self.store,
-            [(chunks[cid], score) for cid, score in fused.items() if cid in chunks],
-            similarity,
+            [found.dense[:pool], found.lexical[:pool]],
+            k=self.rrf_k,
+            weights=[self.dense_weight, 1.0],
         )
         as_of = (filters or SearchFilters()).reference_time()
         by_id = {
-            h.chunk.id: h.model_copy(
-                update={"score": h.score * self.recency.factor(h.published, as_of)}
+            cid: found.hits[cid].model_copy(
+                update={"score": score * self.recency.factor(found.hits[cid].published, as_of)}
             )
-            for h in candidates
+            for cid, score in fused.items()
         }
         chosen = mmr_select(
             {cid: hit.score for cid, hit in by_id.items()},
-            {cid: embeddings[cid] for cid in by_id if cid in embeddings},
+            {cid: found.embeddings[cid] for cid in by_id if cid in found.embeddings},
             k,
             self.mmr_lambda,
             self.duplicate_threshold,

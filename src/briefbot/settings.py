@@ -180,6 +180,11 @@ class Settings(BaseSettings):
         default=50, ge=1, description="Candidates each retriever contributes before fusion."
     )
     rrf_k: int = Field(default=60, ge=1, description="Constant k of reciprocal rank fusion.")
+    fusion_dense_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Weight of the dense ranking in rank fusion; the BM25 ranking weighs 1.",
+    )
     recency_weight: float = Field(
         default=1.0,
         ge=0,

@@ -44,8 +44,17 @@ def qa(
         bool, typer.Option("--answers/--no-answers", help="Also score `ask` answers.")
     ] = True,
     rgb: Annotated[bool, typer.Option("--rgb/--no-rgb", help="Also run RGB.")] = True,
+    crossval: Annotated[
+        bool,
+        typer.Option(
+            "--crossval/--no-crossval",
+            help="Lead with leave-one-week-out figures (settings chosen on the other weeks).",
+        ),
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Retrieval recall (hybrid, dense, BM25 vs oracle), answer accuracy and latency."""
+    """Retrieval recall (hybrid, dense, BM25 vs oracle), answer accuracy and latency; first,
+    every setting chosen on three weeks and measured on the fourth."""
     from briefbot.evals.qa import run_qa
 
     def say(message: str) -> None:
@@ -62,9 +71,13 @@ def qa(
             answers=answers,
             limit=limit,
             rgb=rgb,
+            crossval=crossval,
             progress=say,
         )
-        console.print(safe("\n\n".join(report.sections)))
+        if as_json:
+            print(json.dumps(report.to_dict(), indent=2))
+        else:
+            console.print(safe("\n\n".join(report.sections)))
 
 
 @eval_app.command("verify")

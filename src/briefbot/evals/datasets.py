@@ -31,6 +31,9 @@ class QAItem(BaseModel):
     question: str
     answers: list[str]
     asked: datetime | None = Field(default=None, description="When the question was asked.")
+    group: str = Field(
+        default="", description="The batch the question came in (RealTimeQA: its week's file)."
+    )
     result_ids: list[str] = Field(
         default_factory=list,
         description="Ids of the articles a search returned for this question (RealTimeQA).",
@@ -91,6 +94,7 @@ def load_realtimeqa(folder: Path) -> RealTimeQA:
                         id=str(record["question_id"]),
                         question=str(record["question_sentence"]),
                         answers=[str(gold)],
+                        group=path.name.split("_")[0],
                         asked=(
                             datetime.strptime(str(asked), "%Y/%m/%d").replace(tzinfo=UTC)
                             if asked
