@@ -341,6 +341,11 @@ class Fetcher:
         response = client.send(request, stream=True)
         url = str(target.url)
         try:
+            etag = response.headers.get("etag")
+            last_modified = response.headers.get("last-modified")
+            conditional = any(h.lower().startswith("if-") for h in headers)
+            if response.status_code == 304 and conditional:
+                return Page(url, "", b"", None, 304, etag, last_modified)
             if response.is_redirect:
                 location = response.headers.get("location")
                 if not location:
@@ -349,11 +354,6 @@ class Fetcher:
                     return str(target.url.join(str(location)))
                 except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
                     raise UnsafeURLError(origin, f"redirected to an invalid URL: {exc}") from exc
-            etag = response.headers.get("etag")
-            last_modified = response.headers.get("last-modified")
-            conditional = any(h.lower().startswith("if-") for h in headers)
-            if response.status_code == 304 and conditional:
-                return Page(url, "", b"", None, 304, etag, last_modified)
             if response.status_code >= 400:
                 raise HTTPStatusError(
                     origin,
