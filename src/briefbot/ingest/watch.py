@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 from briefbot.errors import (
     BriefbotError,
@@ -30,6 +31,7 @@ from briefbot.errors import (
     HTTPStatusError,
     NotAFeedError,
     SourceError,
+    UnsafeURLError,
 )
 from briefbot.ingest.feed_state import FeedState, FeedStateFile, entry_digest, entry_key
 from briefbot.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher, parse_url
@@ -92,6 +94,26 @@ def _retry_after_s(error: BriefbotError) -> float | None:
         if value.isdigit():
             return float(value)
     return None
+
+
+def advertised_feeds(html: bytes, base: str) -> list[str]:
+    """The feeds a web page names in ``<link rel="alternate" type="application/rss+xml">``
+    (or Atom), as absolute URLs."""
+    import lxml.etree
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    found = []
+    for link in root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower()
+        href = (link.get("href") or "").strip()
+        if "alternate" in rel and kind in FEED_TYPES and href:
+            found.append(urljoin(base, href))
+    return list(dict.fromkeys(found))
 
 
 def is_lasting(error: BriefbotError) -> bool:
@@ -204,7 +226,12 @@ class FeedWatcher:
 
         Raises ``UnsafeURLError`` for anything but an http(s) URL with a host.
         """
-        url = str(parse_url(feed.strip()))
+        try:
+            url = str(parse_url(feed.strip()))
+        except UnsafeURLError as exc:
+            raise UnsafeURLError(
+                feed, f"not a feed address ({exc.reason}); give the feed's http(s) URL"
+            ) from exc
         every = every_s if every_s is not None else self.settings.watch_every_s
         if every <= 0:
             raise ConfigError(f"{url}: the poll interval must be positive, not {every:g} s")
@@ -317,10 +344,15 @@ class FeedWatcher:
             result.not_modified = True
             return result
         if page.is_html:
+            advertised = advertised_feeds(page.body, page.url)
+            where = (
+                f"the page names its feed: watch {advertised[0]}"
+                if advertised
+                else "watch the site's feed address (often linked as RSS), or add the page "
+                "once as an article"
+            )
             raise NotAFeedError(
-                feed,
-                "this address is a web page, not an RSS or Atom feed: watch the site's feed "
-                "address (often linked as RSS), or add the page once as an article",
+                feed, f"this address is a web page, not an RSS or Atom feed; {where}"
             )
         try:
             document = parse_feed(page.body, feed, self.settings.feed_max_entries)
