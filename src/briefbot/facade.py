@@ -49,6 +49,7 @@ class Briefbot:
         self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
         self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
         self._background_watch: BackgroundWatch | None = None
+        self._watch_lock = threading.Lock()  # not _lock: that one is held through ingests
 
     @classmethod
     def open(
@@ -139,7 +140,7 @@ class Briefbot:
     def background_watch(self) -> BackgroundWatch:
         """The one watcher of this ``Briefbot`` that runs in a background thread while the
         process lives (the app's Library page): created on first use."""
-        with self._lock:
+        with self._watch_lock:
             if self._background_watch is None:
                 self._background_watch = BackgroundWatch(self.feed_watcher())
             return self._background_watch
