@@ -298,6 +298,37 @@ def test_a_damaged_state_file_starts_afresh(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_a_write_cut_short_leaves_the_old_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefbot.ingest import feed_state
+    from briefbot.ingest.feed_state import FeedState
+
+    state = FeedStateFile(tmp_path / "feeds.json")
+    state.put("https://example.org/feed", FeedState(etag='"1"'))
+    before = state.path.read_bytes()
+
+    def crash(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(feed_state.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        state.put("https://example.org/feed", FeedState(etag='"2"'))
+    assert state.path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.json", "feeds.json.lock"]
+
+
+def test_the_state_of_a_chroma_server_store_is_in_the_user_state_dir(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        chroma_url="http://127.0.0.1:8000", collection_prefix="desk", _env_file=None
+    )
+    path = state_path(settings)
+    assert path.parent.name == "feeds" and path.name.startswith("chroma-")
+    assert path.name.endswith("-desk.json")
+    other = state_path(settings.model_copy(update={"chroma_url": "http://10.0.0.5:8000"}))
+    assert other != path
+
+
 def test_intervals_and_backoff() -> None:
     assert parse_interval("15m") == 900 and parse_interval("1h30m") == 5400
     assert parse_interval("90s") == 90 and parse_interval("1d") == 86400
