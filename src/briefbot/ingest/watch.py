@@ -388,11 +388,13 @@ class FeedWatcher:
         ingest has stored them."""
         articles: list[Article] = []
         loaded: list[tuple[str, str]] = []
+        taken: set[str] = set()
         for index, entry in enumerate(document.entries, start=1):
             digest = entry_digest(entry)
             key = entry_key(entry) or digest
-            if key in after.entries or any(key == k for k, _ in loaded):
+            if key in taken:
                 continue  # the same entry twice in one feed
+            taken.add(key)
             if before.entries.get(key) == digest:
                 after.entries[key] = digest
                 continue
