@@ -245,6 +245,28 @@ def test_unreachable_and_disallowed_hosts_are_named(settings: Settings) -> None:
     assert watcher.feeds() == []
 
 
+def test_a_watched_feed_cannot_lead_to_a_forbidden_address(tmp_path: Path) -> None:
+    with LocalSite(validators=True) as site:
+        port = site.url.rsplit(":", 1)[1]
+        settings = Settings(  # type: ignore[call-arg]
+            store_path=tmp_path / "store", fetch_allowed_hosts=[f"127.0.0.1:{port}"], _env_file=None
+        )
+        bot = Briefbot.open(settings=settings, embedder=FakeEmbedder())
+        room = Newsroom(site)
+        room.publish((0, 1))
+        body = site.routes["/feed.xml"][0].replace(
+            b"</channel>",
+            b"<item><title>Metadata</title><link>http://169.254.169.254/latest/meta-data/</link>"
+            b"<guid>meta</guid></item><item><title>Other port</title>"
+            b"<link>http://127.0.0.1:9/admin</link><guid>admin</guid></item></channel>",
+        )
+        site.route("/feed.xml", body, "application/rss+xml")
+        result = watching(bot, room.feed).poll(room.feed)
+    assert result.error is None and len(result.report.added) == 1
+    reasons = [s.reason for s in result.report.skipped]
+    assert len(reasons) == 2 and "link-local" in reasons[0] and "loopback" in reasons[1]
+
+
 def test_a_feed_that_once_answered_is_not_dropped_when_it_fails(
     local_bot: Briefbot, newsroom: Newsroom
 ) -> None:
