@@ -9,6 +9,7 @@ import streamlit as st
 
 from briefbot import Article, Briefbot, BriefbotError, IngestReport
 from briefbot.ui import text as fmt
+from briefbot.ui.feed_watch import feed_watch
 
 bot: Briefbot = st.session_state.briefbot
 
@@ -63,6 +64,7 @@ with ingest_col:
         wanted = [u.strip() for u in urls.splitlines() if u.strip()]
         if st.form_submit_button("Fetch and ingest", type="primary") and wanted:
             run_ingest(wanted, web_only=True)
+    feed_watch(bot)
 
 with report_col:
     report: IngestReport | None = st.session_state.get("ingest_report")

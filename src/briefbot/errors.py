@@ -31,6 +31,21 @@ class FetchError(SourceError):
     """A URL could not be fetched within the limits (network, size, type, time)."""
 
 
+class HTTPStatusError(FetchError):
+    """The server answered with an HTTP error status (``status``; ``retry_after`` as sent)."""
+
+    def __init__(
+        self, location: str, reason: str, status: int, retry_after: str | None = None
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(location, reason)
+
+
+class NotAFeedError(SourceError):
+    """A URL given to watch answers with something other than an RSS or Atom feed."""
+
+
 class UnsafeURLError(FetchError):
     """A URL points somewhere briefbot refuses to go (scheme, private address...)."""
 

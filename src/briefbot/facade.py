@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 from briefbot.backends.embedders import Embedder, create_embedder, preload
 from briefbot.backends.lexical import BM25Index
 from briefbot.backends.store import ChromaStore
+from briefbot.ingest.feed_state import FeedStateFile, state_path
 from briefbot.ingest.ingestor import Ingestor, Progress
+from briefbot.ingest.watch import BackgroundWatch, FeedWatcher
 from briefbot.models import Article, Hit, IngestReport, SearchFilters, Skipped
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings, load_settings
@@ -54,6 +56,8 @@ class Briefbot:
         )
         self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
         self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
+        self._background_watch: BackgroundWatch | None = None
+        self._watch_lock = threading.Lock()  # not _lock: that one is held through ingests
 
     @classmethod
     def open(
@@ -134,6 +138,27 @@ class Briefbot:
     def ingest_articles(self, articles: list[Article]) -> IngestReport:
         with self._lock:
             return self.ingestor.ingest_articles(articles)
+
+    def feed_watcher(self) -> FeedWatcher:
+        """A watcher that keeps feeds current in this store (``briefbot watch``): conditional
+        GETs, only new or changed entries ingested, back-off on errors (see ``ingest/watch.py``).
+        Its per-feed state lives in ``feeds.json`` in the store directory (for a Chroma server,
+        in the user state directory)."""
+        return FeedWatcher(
+            self.ingestor.fetcher,
+            self.ingest_articles,
+            FeedStateFile(state_path(self.settings)),
+            self.settings,
+        )
+
+    @property
+    def background_watch(self) -> BackgroundWatch:
+        """The one watcher of this ``Briefbot`` that runs in a background thread while the
+        process lives (the app's Library page): created on first use."""
+        with self._watch_lock:
+            if self._background_watch is None:
+                self._background_watch = BackgroundWatch(self.feed_watcher())
+            return self._background_watch
 
     def article_count(self) -> int:
         """How many articles the store holds."""

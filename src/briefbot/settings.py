@@ -162,6 +162,20 @@ class Settings(BaseSettings):
         "are the same wire copy (stored once, every outlet recorded).",
     )
     feed_max_entries: int = Field(default=50, ge=1, description="Entries taken from one feed.")
+    watch_every_s: float = Field(
+        default=900.0,
+        ge=10,
+        le=86400,
+        description="How often `briefbot watch` and the Library page poll a feed (seconds) when "
+        "no interval is given.",
+    )
+    watch_backoff_max_s: float = Field(
+        default=21600.0,
+        ge=10,
+        le=604800,
+        description="Longest wait between polls of a failing feed: the wait doubles after each "
+        "failure in a row, from twice the poll interval up to this.",
+    )
 
     # --- retrieval and answers ---------------------------------------------------------
     top_k: int = Field(default=5, ge=1, description="Passages retrieved for an answer.")

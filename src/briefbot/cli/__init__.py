@@ -9,6 +9,7 @@ from briefbot.cli.common import app, main
 
 # Importing a command module registers its commands on ``app``.
 from briefbot.cli import library  # noqa: F401  isort: skip
+from briefbot.cli import watch  # noqa: F401  isort: skip
 from briefbot.cli import answers  # noqa: F401  isort: skip
 from briefbot.cli import briefs  # noqa: F401  isort: skip
 from briefbot.cli import framing  # noqa: F401  isort: skip

@@ -14,12 +14,12 @@ import ipaddress
 import socket
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
 
-from briefbot.errors import FetchError, UnsafeURLError
+from briefbot.errors import FetchError, HTTPStatusError, UnsafeURLError
 from briefbot.settings import Settings
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -54,6 +54,14 @@ class Page:
     content_type: str
     body: bytes
     charset: str | None
+    status: int = 200
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """The server's 304 to a conditional GET: nothing changed since the validators given."""
+        return self.status == 304
 
     @property
     def is_html(self) -> bool:
@@ -252,8 +260,17 @@ class Fetcher:
     def check(self, url: str) -> Target:
         return check_url(url, self.settings.allow_private_hosts, self.settings.fetch_allowed_hosts)
 
-    def fetch(self, url: str, accept: tuple[str, ...] = HTML_TYPES + FEED_TYPES) -> Page:
-        """GET ``url`` following at most ``fetch_max_redirects`` checked redirects."""
+    def fetch(
+        self,
+        url: str,
+        accept: tuple[str, ...] = HTML_TYPES + FEED_TYPES,
+        headers: Mapping[str, str] | None = None,
+    ) -> Page:
+        """GET ``url`` following at most ``fetch_max_redirects`` checked redirects.
+
+        ``headers`` are sent on every hop (e.g. ``If-None-Match`` for a conditional GET); a
+        304 answer to a conditional GET is a ``Page`` with ``not_modified`` and no body.
+        """
         deadline = time.monotonic() + self.timeout
         current = url
         # trust_env=False: no proxy from the environment and no .netrc credentials; a proxy
@@ -275,7 +292,9 @@ class Fetcher:
                 if remaining <= 0:
                     raise FetchError(url, f"took longer than {self.timeout:g} s")
                 try:
-                    page = self._get(client, target, accept, deadline, remaining, url)
+                    page = self._get(
+                        client, target, accept, deadline, remaining, url, headers or {}
+                    )
                 except httpx.TimeoutException as exc:
                     raise FetchError(url, f"timed out after {self.timeout:g} s") from exc
                 except (httpx.ProxyError, httpx.ConnectError) as exc:
@@ -300,24 +319,33 @@ class Fetcher:
         deadline: float,
         remaining: float,
         origin: str,
+        headers: Mapping[str, str],
     ) -> Page | str:
         timeout = httpx.Timeout(min(self.timeout, remaining))
         if self.proxy is None:
             request = client.build_request(
                 "GET",
                 target.pinned(),
-                headers={"Host": target.host_header},
+                headers={**headers, "Host": target.host_header},
                 extensions={"sni_hostname": target.url.host},
                 timeout=timeout,
             )
         else:
             # The proxy connects by name; the name was checked above (see docs/security.md).
             request = client.build_request(
-                "GET", target.url.copy_with(username=None, password=None), timeout=timeout
+                "GET",
+                target.url.copy_with(username=None, password=None),
+                headers=dict(headers),
+                timeout=timeout,
             )
         response = client.send(request, stream=True)
         url = str(target.url)
         try:
+            etag = response.headers.get("etag")
+            last_modified = response.headers.get("last-modified")
+            conditional = any(h.lower().startswith("if-") for h in headers)
+            if response.status_code == 304 and conditional:
+                return Page(url, "", b"", None, 304, etag, last_modified)
             if response.is_redirect:
                 location = response.headers.get("location")
                 if not location:
@@ -327,7 +355,12 @@ class Fetcher:
                 except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
                     raise UnsafeURLError(origin, f"redirected to an invalid URL: {exc}") from exc
             if response.status_code >= 400:
-                raise FetchError(origin, f"HTTP {response.status_code} from {url}")
+                raise HTTPStatusError(
+                    origin,
+                    f"HTTP {response.status_code} from {url}",
+                    response.status_code,
+                    response.headers.get("retry-after"),
+                )
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in accept:
                 raise FetchError(
@@ -343,7 +376,8 @@ class Fetcher:
                 raise FetchError(
                     origin, f"says {content_type!r} but sends binary data; not a text document"
                 )
-            return Page(url, content_type, body, _charset(response.charset_encoding))
+            charset = _charset(response.charset_encoding)
+            return Page(url, content_type, body, charset, response.status_code, etag, last_modified)
         finally:
             response.close()
 

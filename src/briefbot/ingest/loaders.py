@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import yaml
 from dateutil import parser as date_parser
 from pydantic import ValidationError
 
-from briefbot.errors import SourceError
+from briefbot.errors import NotAFeedError, SourceError
 from briefbot.ingest.fetch import Fetcher, Page
 from briefbot.models import Article, Skipped, article_id_for
 from briefbot.text.clean import stored_text
@@ -327,44 +328,69 @@ def _entry_date(entry: Any) -> datetime | None:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def load_feed(body: bytes, location: str, fetcher: Fetcher) -> Iterator[LoadResult]:
+@dataclass(frozen=True)
+class FeedDocument:
+    """A parsed feed: its outlet name, language and entries (feedparser's dicts)."""
+
+    outlet: str
+    language: str | None
+    entries: list[Any]
+
+
+def parse_feed(body: bytes, location: str, max_entries: int) -> FeedDocument:
+    """``body`` as a feed of at most ``max_entries`` entries, or ``SourceError`` saying why not
+    (``NotAFeedError`` when it is no RSS/Atom feed at all)."""
     import feedparser
 
     feed = feedparser.parse(body)
-    entries = list(feed.entries)[: fetcher.settings.feed_max_entries]
+    entries = list(feed.entries)[:max_entries]
     if not entries:
-        reason = "feed has no entries"
         if feed.bozo and not feed.feed:
-            reason = f"not a valid RSS/Atom feed ({feed.get('bozo_exception', 'unparseable')})"
-        yield Skipped(location=location, reason=reason)
-        return
+            reason = feed.get("bozo_exception", "unparseable")
+            raise NotAFeedError(location, f"not a valid RSS/Atom feed ({reason})")
+        raise SourceError(location, "feed has no entries")
     outlet = str(feed.feed.get("title", "")) or (urlparse(location).hostname or "")
     language = feed.feed.get("language")
-    for index, entry in enumerate(entries, start=1):
-        link = entry.get("link")
-        entry_location = f"{location} entry {index}" + (f" ({link})" if link else "")
-        overrides = {
-            "title": entry.get("title"),
-            "source": outlet,
-            "authors": [a.get("name") for a in entry.get("authors", []) if a.get("name")] or None,
-            "published": _entry_date(entry),
-            "language": language,
-        }
-        try:
-            if not link:
-                raise SourceError(entry_location, "entry has no link")
-            page: Page = fetcher.fetch(link)
-            yield article_from_html(page.body, entry_location, page.url, page.url, overrides)
-        except SourceError as exc:
-            content = entry.get("content")
-            fallback = content[0].get("value") if content else None
-            if fallback and link:
-                try:
-                    yield article_from_html(fallback, entry_location, link, link, overrides)
-                    continue
-                except SourceError:
-                    pass
-            yield Skipped(location=entry_location, reason=exc.reason)
+    return FeedDocument(outlet, str(language) if language else None, entries)
+
+
+def load_feed_entry(
+    document: FeedDocument, entry: Any, index: int, location: str, fetcher: Fetcher
+) -> LoadResult:
+    """Entry ``index`` (from 1) of a feed: its linked page, else the content the feed carries."""
+    link = entry.get("link")
+    entry_location = f"{location} entry {index}" + (f" ({link})" if link else "")
+    overrides = {
+        "title": entry.get("title"),
+        "source": document.outlet,
+        "authors": [a.get("name") for a in entry.get("authors", []) if a.get("name")] or None,
+        "published": _entry_date(entry),
+        "language": document.language,
+    }
+    try:
+        if not link:
+            raise SourceError(entry_location, "entry has no link")
+        page: Page = fetcher.fetch(link)
+        return article_from_html(page.body, entry_location, page.url, page.url, overrides)
+    except SourceError as exc:
+        content = entry.get("content")
+        fallback = content[0].get("value") if content else None
+        if fallback and link:
+            try:
+                return article_from_html(fallback, entry_location, link, link, overrides)
+            except SourceError:
+                pass
+        return Skipped(location=entry_location, reason=exc.reason)
+
+
+def load_feed(body: bytes, location: str, fetcher: Fetcher) -> Iterator[LoadResult]:
+    try:
+        document = parse_feed(body, location, fetcher.settings.feed_max_entries)
+    except SourceError as exc:
+        yield Skipped(location=exc.location, reason=exc.reason)
+        return
+    for index, entry in enumerate(document.entries, start=1):
+        yield load_feed_entry(document, entry, index, location, fetcher)
 
 
 # --- dispatch ---------------------------------------------------------------------------
