@@ -61,7 +61,7 @@ def test_index_follows_ingest_and_delete_one_article_at_a_time(bot: Briefbot) ->
     assert not any(cid.startswith(VOLCANO.id) for cid in bot.bm25.indexed_chunk_ids())
     assert bot.bm25.search("dockworkers strike", 5)
     assert bot.bm25.builds == 1
-    assert bot.bm25.applied == bot.store.generation().committed == 3
+    assert bot.bm25.applied == bot.store.generation().committed == 2  # one ingest, one delete
 
 
 def test_deleted_article_never_returns_from_bm25_retriever(bot: Briefbot) -> None:

@@ -208,6 +208,16 @@ def chunk_metadata(chunk: Chunk, article: Article) -> Metadata:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """An article ready to be written: its chunks, their vectors and its MinHash signature."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: Vectors
+    signature: str
+
+
+@dataclass(frozen=True)
 class Generation:
     """Where a store's change log stands: which log (its collection id: a store wiped and made
     again starts another) and the last committed generation."""
@@ -717,34 +727,51 @@ class ChromaStore:
     ) -> None:
         """Write chunks, then the article record (the commit marker), then advance the
         generation."""
+        self.put_articles([Pending(article, chunks, vectors, signature)])
+
+    def put_articles(self, items: Sequence[Pending]) -> None:
+        """Write several articles as ``put_article`` writes one, in a few Chroma calls: every
+        chunk first, then every article record (each its article's commit marker, so an
+        interruption leaves each article whole or invisible), then the generation, once."""
+        if not items:
+            return
         with self.write_lock:
             generation = self._next_generation()
-            ids = [c.id for c in chunks]
-            metas = [chunk_metadata(c, article) for c in chunks]
-            docs = [c.text for c in chunks]
-            for part in self._batched(len(chunks)):
+            ids = [c.id for item in items for c in item.chunks]
+            metas = [chunk_metadata(c, item.article) for item in items for c in item.chunks]
+            docs = [c.text for item in items for c in item.chunks]
+            vectors = np.concatenate(
+                [np.asarray(i.vectors, dtype=np.float32).reshape(-1, self.dimension) for i in items]
+            )
+            for part in self._batched(len(ids)):
                 self.chunks.upsert(
                     ids=ids[part],
                     embeddings=vectors[part],
                     documents=docs[part],
                     metadatas=metas[part],
                 )
+            article_ids = [item.article.id for item in items]
+            wanted = set(ids)
+            where = {"article_id": {"$in": article_ids}}
             stale = [
                 cid
-                for cid in self.chunks.get(where={"article_id": article.id}, include=[])["ids"]
-                if cid not in set(ids)
+                for page in self._paged_get(self.chunks, [], where)
+                for cid in page["ids"]
+                if cid not in wanted
             ]
-            if stale:
-                self.chunks.delete(ids=stale)
+            for part in self._batched(len(stale)):
+                self.chunks.delete(ids=stale[part])
             self.articles.upsert(
-                ids=[article.id],
-                embeddings=[centroid(vectors, vectors.shape[1])],
-                documents=[article.text],
+                ids=article_ids,
+                embeddings=[centroid(item.vectors, self.dimension) for item in items],
+                documents=[item.article.text for item in items],
                 metadatas=[
                     article_metadata(
-                        article.model_copy(update={"chunk_count": len(chunks)}), signature
+                        item.article.model_copy(update={"chunk_count": len(item.chunks)}),
+                        item.signature,
                     )
                     | {"gen": generation}
+                    for item in items
                 ],
             )
             self._advance(generation)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from briefbot.backends.embedders import Embedder
-from briefbot.backends.store import ChromaStore
+from briefbot.backends.store import ChromaStore, Pending
 from briefbot.ingest import dedup
 from briefbot.ingest.chunking import chunk_article
 from briefbot.ingest.fetch import Fetcher
@@ -223,13 +223,16 @@ class Ingestor:
             if texts
             else np.zeros((0, self.embedder.dimension), dtype=np.float32)
         )
-        offset = 0
+        ready, offset = [], 0
         for item in pending:
             count = len(item.chunks)
-            self.store.put_article(
-                item.article, item.chunks, vectors[offset : offset + count], item.signature
+            ready.append(
+                Pending(item.article, item.chunks, vectors[offset : offset + count], item.signature)
             )
             offset += count
+        self.store.put_articles(ready)  # chunks, then records (the commit markers), in bulk
+        for item in pending:
+            count = len(item.chunks)
             for old_id in item.replaces:
                 self.store.delete_article(old_id)
                 index.remove(old_id)
