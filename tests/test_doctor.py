@@ -92,16 +92,26 @@ def test_a_lexical_index_behind_the_store_is_found_and_rebuilt(filled: Briefbot)
     root = filled.bm25.root
     state = read_state(root)
     assert state is not None
-    (root / STATE_FILE).write_text(
-        state.to_json().replace(f'"applied": {state.applied}', '"applied": 3')
-    )
+    assert state.applied > 0
+    behind = state.to_json().replace(f'"applied": {state.applied}', '"applied": 0')
+    (root / STATE_FILE).write_text(behind)
     assert checks(filled) == {"lexical-index"}
-    assert f"generation 3, the store is at {state.applied}" in lexical_finding(filled)
+    assert f"generation 0, the store is at {state.applied}" in lexical_finding(filled)
     reopened = Briefbot.open(settings=filled.settings, embedder=filled.embedder)
     assert repair(reopened).ok
     found = indexed_chunk_ids(root)
     assert found is not None and found[1] == stored_chunk_ids(filled)
     assert found[0].applied == filled.store.generation().committed
+
+
+def test_a_lexical_index_ahead_of_a_restored_store_is_found(filled: Briefbot) -> None:
+    root = filled.bm25.root
+    state = read_state(root)
+    assert state is not None
+    ahead = state.to_json().replace(f'"applied": {state.applied}', '"applied": 99')
+    (root / STATE_FILE).write_text(ahead)
+    assert "it is ahead of the store (generation 99" in lexical_finding(filled)
+    assert repair(filled).ok
 
 
 def test_a_lexical_index_missing_an_article_is_found_and_rebuilt(filled: Briefbot) -> None:

@@ -212,6 +212,11 @@ def _check_lexical(bot: Briefbot, committed: set[str]) -> list[Finding]:
         problems.append(
             f"it is behind the store (generation {state.applied}, the store is at {head.committed})"
         )
+    elif state.applied > head.committed:
+        problems.append(
+            f"it is ahead of the store (generation {state.applied}, the store is at "
+            f"{head.committed}): it was built before the store was restored or replaced"
+        )
     missing, extra = committed - indexed, indexed - committed
     if missing:
         problems.append(f"{len(missing)} stored chunks are missing from it: {_preview(missing)}")
