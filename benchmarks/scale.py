@@ -116,7 +116,7 @@ def queries(pool: list[str], seed: int) -> list[str]:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def run_one(size: int, store: Path) -> dict[str, Any]:
