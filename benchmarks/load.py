@@ -195,7 +195,7 @@ def main() -> None:
     if not args.no_server:
         served = work / "served"
         shutil.copytree(args.store, served)
-        shutil.rmtree(served / "bm25", ignore_errors=True)
+        shutil.rmtree(served / "lexical", ignore_errors=True)  # the server is not a directory store
         with chroma_server(served) as url:
             server_bot = Briefbot.open(store=url, settings=settings, embedder=embedder)
             levels += measure(server_bot, questions, users, args.requests, "server")

@@ -21,6 +21,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from briefbot import Briefbot, Settings
 from briefbot.backends.embedders import Embedder
+from briefbot.backends.lexical import read_state
 
 WRITTEN = {"hnsw": {"space": "cosine", "sync_threshold": 4, "batch_size": 4}}
 
@@ -73,8 +74,14 @@ def _remove(path: Path) -> Path:
     return path
 
 
+def _largest_segment_file(root: Path) -> Path:
+    state = read_state(root)
+    assert state is not None, f"no keyword index in {root}"
+    return max((root / state.index).glob("*.idx"), key=lambda p: p.stat().st_size)
+
+
 DAMAGE: dict[str, Callable[[Path], Path]] = {
-    "bm25 model cut short": lambda s: _cut(s / "bm25" / "model" / "data.csc.index.npy"),
+    "keyword index cut short": lambda s: _cut(_largest_segment_file(s / "lexical")),
     # Chroma sizes data_level0.bin for the index's capacity: keep less than the vectors need.
     "chunk vectors cut short": lambda s: _cut(vector_folder(s, "chunks") / "data_level0.bin", 1000),
     "chunk header emptied": lambda s: _empty(vector_folder(s, "chunks") / "header.bin"),

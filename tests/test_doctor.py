@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from briefbot import Briefbot, Settings
-from briefbot.backends.lexical import fingerprint
-from briefbot.doctor import bm25_cache_fingerprint, diagnose, repair
+from briefbot.backends.lexical import STATE_FILE, indexed_chunk_ids, read_state
+from briefbot.doctor import diagnose, repair
 from tests.damage import DAMAGE, damage, forget_open_stores, written_store
 from tests.fakes import FakeEmbedder
 from tests.hardening.corpus import article_records, write_jsonl
@@ -60,7 +60,7 @@ def test_missing_chunks_are_rebuilt_from_the_article_text(filled: Briefbot) -> N
     victim = filled.store.list_articles()[3]
     chunk_ids = [c.id for c in filled.store.chunks_of(victim.id)]
     filled.store.delete_chunks(chunk_ids[1:])
-    assert checks(filled) >= {"chunk-count", "bm25"}
+    assert checks(filled) >= {"chunk-count", "lexical-index"}
     repaired = repair(filled)
     assert repaired.ok, repaired.findings
     assert snapshot(filled) == before
@@ -79,15 +79,70 @@ def test_offsets_that_do_not_slice_back_are_found_and_rebuilt(filled: Briefbot) 
     assert snapshot(filled) == before
 
 
-def test_stale_bm25_cache_is_found_and_rebuilt(filled: Briefbot, tmp_path: Path) -> None:
-    cache = filled.bm25.cache_dir
-    assert cache is not None
-    (cache / "chunks.json").write_text('{"fingerprint": "stale"}', encoding="utf-8")
-    assert checks(filled) == {"bm25"}
+def stored_chunk_ids(bot: Briefbot) -> set[str]:
+    return {c.id for c in bot.store.iter_chunks()}
+
+
+def lexical_finding(bot: Briefbot) -> str:
+    (found,) = [f for f in diagnose(bot).findings if f.check == "lexical-index"]
+    return found.message
+
+
+def test_a_lexical_index_behind_the_store_is_found_and_rebuilt(filled: Briefbot) -> None:
+    root = filled.bm25.root
+    state = read_state(root)
+    assert state is not None
+    assert state.applied > 0
+    behind = state.to_json().replace(f'"applied": {state.applied}', '"applied": 0')
+    (root / STATE_FILE).write_text(behind)
+    assert checks(filled) == {"lexical-index"}
+    assert f"generation 0, the store is at {state.applied}" in lexical_finding(filled)
     reopened = Briefbot.open(settings=filled.settings, embedder=filled.embedder)
     assert repair(reopened).ok
-    wanted = fingerprint(c.id for c in filled.store.iter_chunks())
-    assert bm25_cache_fingerprint(cache) == wanted
+    found = indexed_chunk_ids(root)
+    assert found is not None and found[1] == stored_chunk_ids(filled)
+    assert found[0].applied == filled.store.generation().committed
+
+
+def test_a_lexical_index_ahead_of_a_restored_store_is_found(filled: Briefbot) -> None:
+    root = filled.bm25.root
+    state = read_state(root)
+    assert state is not None
+    ahead = state.to_json().replace(f'"applied": {state.applied}', '"applied": 99')
+    (root / STATE_FILE).write_text(ahead)
+    assert "it is ahead of the store (generation 99" in lexical_finding(filled)
+    assert repair(filled).ok
+
+
+def test_a_lexical_index_missing_an_article_is_found_and_rebuilt(filled: Briefbot) -> None:
+    victim = filled.store.list_articles()[2].id
+    writer = filled.bm25._index.writer(heap_size=15_000_000, num_threads=1)  # type: ignore[union-attr]
+    writer.delete_documents_by_term("article_id", victim)
+    writer.commit()
+    writer.wait_merging_threads()
+    message = lexical_finding(filled)
+    assert "stored chunks are missing from it" in message and victim in message
+    report = repair(filled)
+    assert report.ok and any("keyword" in r for r in report.repairs)
+    assert filled.bm25.indexed_chunk_ids() == stored_chunk_ids(filled)
+
+
+def test_a_lexical_index_holding_a_deleted_article_is_found(filled: Briefbot) -> None:
+    victim = filled.store.list_articles()[1].id
+    filled.store.articles.delete(ids=[victim])  # behind the generation's back
+    filled.store.delete_chunks([c.id for c in filled.store.chunks_of(victim)])
+    message = lexical_finding(filled)
+    assert "chunks the store does not" in message and victim in message
+    assert repair(filled).ok
+    assert not any(cid.startswith(victim) for cid in filled.bm25.indexed_chunk_ids())
+
+
+def test_a_damaged_lexical_index_is_named_and_rebuilt(filled: Briefbot) -> None:
+    state = read_state(filled.bm25.root)
+    assert state is not None
+    (filled.bm25.root / state.index / "meta.json").write_text("{")
+    assert f"{filled.bm25.root / state.index}" in lexical_finding(filled)
+    assert repair(Briefbot.open(settings=filled.settings, embedder=filled.embedder)).ok
 
 
 def test_embedder_dimension_mismatch_is_reported_not_repaired(filled: Briefbot) -> None:

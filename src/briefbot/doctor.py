@@ -4,27 +4,26 @@ Checks: the vector (HNSW) index files of both collections, read byte by byte and
 Chroma (every vector read back); chunks whose article record is
 missing (an interrupted ingest or delete), articles whose chunks are missing or do not match
 their ``chunk_count``, chunk offsets that do not slice back to the stored article text, the
-BM25 cache's files and whether it is in step with the chunks, vectors whose size does not
+keyword (BM25) index's files and whether it holds exactly the committed articles' chunks at the
+store's generation, vectors whose size does not
 match the configured embedder, and collections an interrupted repair left behind. Repairs
 never invent data: a damaged vector index is rebuilt beside the old one from the stored
 records (chunks re-embedded, articles from their chunks' vectors) and swapped in, orphan
 chunks are deleted, broken articles are re-chunked and re-embedded from their stored text,
-and the BM25 index is rebuilt from the chunks.
+and the keyword index is rebuilt from the store.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from briefbot.backends.lexical import check_cache, fingerprint
+from briefbot.backends.lexical import indexed_chunk_ids
 from briefbot.backends.store import Kind, Record
 from briefbot.errors import DamagedStoreError
 
@@ -39,7 +38,7 @@ Check = Literal[
     "orphan-chunks",
     "chunk-count",
     "offsets",
-    "bm25",
+    "lexical-index",
     "embedder",
     "leftover",
 ]
@@ -156,20 +155,6 @@ def _records(bot: Briefbot, kind: Kind, health: Health) -> list[Record]:
         return []
 
 
-def bm25_cache_fingerprint(cache_dir: Path | None) -> str | None:
-    """The fingerprint the on-disk BM25 cache was built for (None: no cache)."""
-    if cache_dir is None:
-        return None
-    meta_file = cache_dir / "chunks.json"
-    if not meta_file.is_file():
-        return None
-    try:
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "unreadable"
-    return str(meta.get("fingerprint"))
-
-
 def _preview(ids: Iterable[str], limit: int = 5) -> str:
     ids = sorted(ids)
     shown = ", ".join(ids[:limit])
@@ -204,6 +189,48 @@ def _check_embedder(bot: Briefbot, chunk_ids: list[str], vectors_readable: bool)
                 )
             )
     return findings
+
+
+def _check_lexical(bot: Briefbot, committed: set[str]) -> list[Finding]:
+    """The keyword index: readable, following this store, at its generation, and holding the
+    committed articles' chunks, no more and no fewer."""
+    root = bot.bm25.root
+    try:
+        found = indexed_chunk_ids(root)
+    except DamagedStoreError as exc:
+        return [Finding("lexical-index", f"{exc}; keyword search rebuilds it on its next use")]
+    if found is None:
+        if not committed:
+            return []
+        return [Finding("lexical-index", f"the keyword (BM25) index in {root} is missing")]
+    state, indexed = found
+    head = bot.store.generation()
+    problems = []
+    if state.log != head.log:
+        problems.append("it was built for another store (its change log differs)")
+    elif state.applied < head.committed:
+        problems.append(
+            f"it is behind the store (generation {state.applied}, the store is at {head.committed})"
+        )
+    elif state.applied > head.committed:
+        problems.append(
+            f"it is ahead of the store (generation {state.applied}, the store is at "
+            f"{head.committed}): it was built before the store was restored or replaced"
+        )
+    missing, extra = committed - indexed, indexed - committed
+    if missing:
+        problems.append(f"{len(missing)} stored chunks are missing from it: {_preview(missing)}")
+    if extra:
+        problems.append(f"it holds {len(extra)} chunks the store does not: {_preview(extra)}")
+    if not problems:
+        return []
+    return [
+        Finding(
+            "lexical-index",
+            f"the keyword (BM25) index in {root} is out of step with the store: "
+            + "; ".join(problems),
+        )
+    ]
 
 
 def diagnose(bot: Briefbot) -> Health:
@@ -277,24 +304,8 @@ def diagnose(bot: Briefbot) -> Health:
 
     health.findings += _check_embedder(bot, [r.id for r in rows], "chunks" not in damaged)
 
-    cache_dir = bot.bm25.cache_dir
-    if cache_dir is not None:
-        wanted = fingerprint(r.id for r in rows)
-        cached = bm25_cache_fingerprint(cache_dir)
-        problem = check_cache(cache_dir)
-        if problem is not None:
-            health.findings.append(
-                Finding("bm25", f"{problem}; keyword search rebuilds it on its next use")
-            )
-        elif cached != wanted and (cached is not None or rows):
-            state = "missing" if cached is None else f"built for {cached[:12]}"
-            health.findings.append(
-                Finding(
-                    "bm25",
-                    f"the BM25 index cache in {cache_dir} is {state}, the store's chunks are "
-                    f"{wanted[:12]}",
-                )
-            )
+    committed = {row.id for row in rows if row.article_id in texts}
+    health.findings += _check_lexical(bot, committed)
     return health
 
 
@@ -343,9 +354,9 @@ def repair(bot: Briefbot) -> Health:
         if broken and "embedder" not in by_check:
             rechunked = bot.ingestor.rechunk(sorted(broken))
             repairs.append(f"re-chunked and re-embedded {rechunked} articles from their text")
-        if "bm25" in by_check or orphans or broken:
+        if "lexical-index" in by_check or orphans or broken:
             bot.bm25.refresh(rebuild=True)
-            repairs.append("rebuilt the BM25 index from the chunks")
+            repairs.append("rebuilt the keyword (BM25) index from the store")
         after = diagnose(bot)
     after.repairs = repairs
     return after

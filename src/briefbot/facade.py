@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from briefbot.backends.embedders import Embedder, create_embedder, preload
-from briefbot.backends.lexical import BM25Index
+from briefbot.backends.lexical import BM25Index, lexical_dir
 from briefbot.backends.store import ChromaStore
 from briefbot.ingest.feed_state import FeedStateFile, state_path
 from briefbot.ingest.ingestor import Ingestor, Progress
@@ -51,9 +51,7 @@ class Briefbot:
         self.embedder = embedder
         self.store = store
         self._lock = threading.RLock()
-        self.bm25 = bm25 or BM25Index(
-            store, None if settings.chroma_url else settings.store_path / "bm25"
-        )
+        self.bm25 = bm25 or BM25Index(store, lexical_dir(settings))
         self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
         self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
         self._background_watch: BackgroundWatch | None = None

@@ -107,6 +107,19 @@ class Settings(BaseSettings):
         description="How long a write (ingest, delete, doctor --repair) waits for another "
         "process writing to the same store before it gives up.",
     )
+    lexical_dir: Path | None = Field(
+        default=None,
+        description="Directory of the keyword (BM25) index. Default: <store_path>/lexical for "
+        "an embedded store; for a Chroma server, a directory per server URL and collection "
+        "prefix in the user's state directory, shared by this user's app processes on the host.",
+    )
+    lexical_recheck_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="How often (seconds) a search checks the store's change counter, so that "
+        "articles written by another process are found by keyword within this delay.",
+    )
 
     # --- embeddings and chunking -------------------------------------------------------
     embedder: str = Field(

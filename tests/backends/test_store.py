@@ -110,7 +110,7 @@ def test_rebuild_swaps_in_a_copy_with_every_record(settings: Settings) -> None:
     assert store.chunks.id != old_id and store.chunks.name == "briefbot-chunks"
     assert _records(store) == before and store.leftovers() == []
     names = {c.name for c in store.client.list_collections()}
-    assert names == {"briefbot-articles", "briefbot-chunks"}
+    assert names == {"briefbot-articles", "briefbot-chunks", "briefbot-changes"}
 
 
 def test_a_rebuild_stopped_between_its_renames_is_finished_on_open(settings: Settings) -> None:

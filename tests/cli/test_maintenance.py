@@ -61,10 +61,10 @@ def test_doctor_names_the_damage_search_says_to_repair_and_repair_heals(
     code, out, err = run("search", QUERY, "--json", "--store", str(store))
     if kind in UNREADABLE:
         assert one_line_repair_error(code, out, err), (code, out, err)
-    else:  # Chroma reads past the damage; the BM25 cache is rebuilt, with a warning naming it
+    else:  # Chroma reads past the damage; the keyword index is rebuilt, with a warning naming it
         assert code == 0 and json.loads(out), err
         warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-        assert kind != "bm25 model cut short" or any(str(damaged) in w for w in warnings)
+        assert kind != "keyword index cut short" or any(str(damaged) in w for w in warnings)
 
     code, out, err = run("doctor", "--repair", "--store", str(store))
     assert code == 0, out + err

@@ -17,8 +17,7 @@ import pytest
 
 from briefbot import Briefbot, Settings
 from briefbot.backends.embedders import Embedder
-from briefbot.backends.lexical import fingerprint
-from briefbot.doctor import bm25_cache_fingerprint
+from briefbot.backends.lexical import indexed_chunk_ids
 from tests.hardening.corpus import article_records, write_jsonl
 
 pytestmark = pytest.mark.real_model
@@ -55,6 +54,11 @@ def committed_articles(store: Path) -> int:
     return int(row[0])
 
 
+def _keyword_chunk_ids(store: Path) -> set[str] | None:
+    found = indexed_chunk_ids(store / "lexical")
+    return None if found is None else found[1]
+
+
 def store_state(store: Path, embedder: Embedder) -> dict[str, Any]:
     settings = Settings(store_path=store, _env_file=None)  # type: ignore[call-arg]
     bot = Briefbot.open(settings=settings, embedder=embedder)
@@ -67,8 +71,8 @@ def store_state(store: Path, embedder: Embedder) -> dict[str, Any]:
         ),
         "chunks": [c.model_dump() for c in chunks],
         "vectors": np.stack([vectors[c.id] for c in chunks]),
-        "bm25": bm25_cache_fingerprint(store / "bm25"),
-        "chunk_fingerprint": fingerprint(c.id for c in chunks),
+        "keyword_index": _keyword_chunk_ids(store),
+        "chunk_ids": {c.id for c in chunks},
     }
 
 
@@ -110,4 +114,4 @@ def test_kill_mid_ingest_then_rerun_equals_one_go(tmp_path: Path, minilm: Embedd
     assert actual["articles"] == expected["articles"]
     assert actual["chunks"] == expected["chunks"]
     np.testing.assert_allclose(actual["vectors"], expected["vectors"], atol=1e-5)
-    assert actual["bm25"] == expected["bm25"] == expected["chunk_fingerprint"]
+    assert actual["keyword_index"] == expected["keyword_index"] == expected["chunk_ids"]

@@ -295,3 +295,25 @@ def test_a_long_single_line_is_stored_with_verbatim_chunks_and_quotes(
     assert quotes
     for citation in quotes:
         assert article.text[citation.start : citation.end] == citation.quote
+
+
+def test_the_duplicate_check_follows_other_writers_without_reading_every_signature(
+    bot: Briefbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MinHash index is kept between ingests and brought up to the store's generation by
+    what was written and deleted since, by this process or another."""
+    edited = WIRE.replace("SEOUL (AP) — ", "").replace("on Thursday", "Thursday")
+    assert bot.ingest([SEEDS]).added
+    other = Briefbot.open(settings=bot.settings, embedder=bot.embedder)
+    ap = write_jsonl(tmp_path / "ap.jsonl", [{"id": "ap", "title": "N", "text": WIRE}])
+    [ap_id] = other.ingest([ap]).added
+
+    def no_full_read() -> dict[str, str]:
+        raise AssertionError("read every signature again")
+
+    monkeypatch.setattr(bot.store, "signatures", no_full_read)
+    yonhap = write_jsonl(tmp_path / "yna.jsonl", [{"id": "yna", "title": "E", "text": edited}])
+    assert bot.ingest([yonhap]).duplicates == [ap_id]  # written by the other process
+
+    other.delete(ap_id)
+    assert bot.ingest([yonhap]).added  # its deletion was replayed: nothing to merge into

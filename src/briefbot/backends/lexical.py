@@ -1,9 +1,22 @@
-"""A BM25 index of the store's chunk texts, derived from the store and kept in step with it.
+"""The keyword (BM25) index: a tantivy index of the committed articles' chunks, on disk.
 
-The index is a cache: its fingerprint is a hash of the sorted chunk ids it was built from. An
-embedded store keeps it on disk in ``<store_path>/bm25/``; a Chroma server store keeps it in
-memory. Whenever the store's fingerprint differs, or a cache file is damaged (a warning names
-it), the index is rebuilt from the chunks.
+Chroma is the source of truth; this index only repeats it. It follows the store by the store's
+generation (``store.py``): ``refresh`` reads the ``head`` record (one small read), and when it
+moved applies only the articles written or deleted since the generation the index was last
+brought to (deleting an article's chunks, then adding those it holds now). Nothing is rebuilt
+unless the index is missing, damaged, of another layout or of another store; then it is built
+from the store into a new directory and swapped in.
+
+Layout of ``root`` (``lexical_dir``): ``state.json`` (format, the store's change log, the
+generation applied, the index directory in use) and ``index-<id>/`` (tantivy's files). Every
+process that opens the store shares ``root``; ``update.lock`` serialises the processes that
+update it, while searches read the last committed state and are never blocked (tantivy's
+readers see a commit whole or not at all).
+
+Words are the same as in the rest of briefbot: ``tokenize`` (bm25s's tokenizer: lower case,
+English stopwords, PyStemmer's Snowball English) makes the terms in Python, and tantivy indexes
+them as given (its ``whitespace`` tokenizer). Scores are tantivy's BM25 (k1 1.2, b 0.75, Lucene's
+idf; tantivy does not let them be changed).
 """
 
 from __future__ import annotations
@@ -11,32 +24,37 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import os
+import re
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlparse
 
 import bm25s
-import numpy as np
-import numpy.typing as npt
+import filelock
+import tantivy
+from platformdirs import user_state_dir
 
-from briefbot.backends.store import ChromaStore
+from briefbot.backends.store import ChromaStore, Generation
 from briefbot.errors import DamagedStoreError, StoreError
 from briefbot.models import SearchFilters
+from briefbot.settings import Settings
 from briefbot.text.words import STEMMER
 
 log = logging.getLogger(__name__)
 
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
-_STEMMER = STEMMER
-_FORMAT = 2
-_PAGE = 1000
-RECHECK_S = 5.0
-K1, B = 0.9, 0.4
-"""BM25 parameters (Anserini's defaults; better than 1.5/0.75 on RealTimeQA chunks)."""
+FORMAT = 1
+STATE_FILE = "state.json"
+_WRITER_HEAP = 50_000_000
+_BATCH_DOCS = 5000
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
@@ -46,7 +64,7 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     tokens = bm25s.tokenize(
         list(texts),
         stopwords="en",
-        stemmer=_STEMMER,
+        stemmer=STEMMER,
         token_pattern=_TOKEN_PATTERN,
         return_ids=False,
         show_progress=False,
@@ -54,291 +72,344 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
-def fingerprint(chunk_ids: Iterable[str]) -> str:
-    """Identity of a set of chunks: SHA-256 of the sorted ids."""
-    digest = hashlib.sha256()
-    for chunk_id in sorted(chunk_ids):
-        digest.update(chunk_id.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+def lexical_dir(settings: Settings) -> Path:
+    """Where the keyword index of ``settings``' store lives.
+
+    An embedded store keeps it inside the store directory. A Chroma server cannot hold it, so
+    each host keeps its own copy in the user's state directory, one per server URL and
+    collection prefix: every app process of this user on this host shares it (one catch-up
+    per change, not one per process) and it survives restarts (a reopen applies only what
+    changed). Another host builds its own copy once, then follows the same generations.
+    """
+    if settings.lexical_dir is not None:
+        return settings.lexical_dir
+    if not settings.chroma_url:
+        return settings.store_path / "lexical"
+    parsed = urlparse(settings.chroma_url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    server = f"{parsed.scheme}://{(parsed.hostname or '').lower()}:{port}{parsed.path}"
+    key = f"{server.rstrip('/')}#{settings.collection_prefix}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(user_state_dir("briefbot", appauthor=False)) / "lexical" / f"chroma-{digest}"
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    """One built index; never mutated, swapped whole so readers never see a partial one."""
-
-    fingerprint: str
-    chunk_ids: list[str]
-    article_ids: npt.NDArray[np.str_]
-    published_ts: npt.NDArray[np.float64]
-    model: Any
-
-    def scores(self, query_tokens: list[str]) -> npt.NDArray[np.float32]:
-        if self.model is None or not query_tokens:
-            return np.zeros(len(self.chunk_ids), dtype=np.float32)
-        return np.asarray(self.model.get_scores(query_tokens), dtype=np.float32)
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("article_id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("text", tokenizer_name="whitespace", index_option="freq")
+    builder.add_integer_field("published_ts", indexed=True, fast=True)
+    return builder.build()
 
 
-def _build(
-    fp: str, chunk_ids: list[str], texts: list[str], article_ids: list[str], ts: list[float]
-) -> _Snapshot:
-    model: Any = None
-    if chunk_ids:
-        corpus = bm25s.tokenize(
-            texts,
-            stopwords="en",
-            stemmer=_STEMMER,
-            token_pattern=_TOKEN_PATTERN,
-            show_progress=False,
-        )
-        if corpus.vocab:
-            model = bm25s.BM25(k1=K1, b=B)
-            model.index(corpus, show_progress=False)
-    return _Snapshot(
-        fingerprint=fp,
-        chunk_ids=chunk_ids,
-        article_ids=np.asarray(article_ids, dtype=np.str_),
-        published_ts=np.asarray(ts, dtype=np.float64),
-        model=model,
-    )
-
-
-MODEL_FILES = (
-    "params.index.json",
-    "vocab.index.json",
-    "data.csc.index.npy",
-    "indices.csc.index.npy",
-    "indptr.csc.index.npy",
-)
-"""What ``bm25s`` writes in ``<cache_dir>/model`` and reads back."""
+SCHEMA = _schema()
 
 
 def _damaged(path: Path, state: str) -> DamagedStoreError:
     return DamagedStoreError(f"the keyword (BM25) index file {path} {state}")
 
 
-def read_cache_meta(cache_dir: Path) -> dict[str, Any] | None:
-    """``chunks.json`` of the on-disk cache (None: no cache); ``DamagedStoreError`` naming the
-    file when it cannot be read or its lists do not fit together."""
-    meta_file = cache_dir / "chunks.json"
-    if not meta_file.is_file():
+@dataclass(frozen=True)
+class State:
+    """``state.json``: which store's log the index follows, how far, and in which directory."""
+
+    log: str
+    applied: int
+    index: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"format": FORMAT, "log": self.log, "applied": self.applied, "index": self.index}
+        )
+
+
+def read_state(root: Path) -> State | None:
+    """``state.json`` of ``root`` (None: no index yet, or an older layout); a
+    ``DamagedStoreError`` naming the file when it cannot be read."""
+    path = root / STATE_FILE
+    if not path.is_file():
         return None
     try:
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise _damaged(meta_file, f"cannot be read ({exc})") from exc
-    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-        return None  # an older layout: rebuilt like a stale cache
-    lists = [meta.get(key) for key in ("chunk_ids", "article_ids", "published_ts")]
-    if not isinstance(meta.get("fingerprint"), str) or not all(isinstance(v, list) for v in lists):
-        raise _damaged(meta_file, "is incomplete")
-    if len({len(v) for v in lists if isinstance(v, list)}) != 1:
-        raise _damaged(meta_file, "lists a different number of chunks, articles and dates")
-    return meta
-
-
-def _unreadable_file(model_dir: Path) -> DamagedStoreError | None:
-    for name in MODEL_FILES:
-        path = model_dir / name
-        if not path.is_file():
-            return _damaged(path, "is missing")
-        if path.stat().st_size == 0:
-            return _damaged(path, "is empty")
-        try:
-            if name.endswith(".json"):
-                json.loads(path.read_text(encoding="utf-8"))
-            else:
-                np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            return _damaged(path, f"is cut short or garbled ({exc})")
-    return None
-
-
-def read_cache_model(cache_dir: Path, meta: dict[str, Any]) -> Any:
-    """The cached BM25 model that ``meta`` (``chunks.json``) describes (None: no model, as for
-    chunks without a single word); ``DamagedStoreError`` naming the file when it cannot be
-    loaded whole."""
-    model_dir = cache_dir / "model"
-    chunks = len(meta["chunk_ids"])
-    saved = meta.get("model")  # absent in caches written before it was recorded
-    if chunks == 0 or saved is False or (saved is None and not model_dir.is_dir()):
+        raise _damaged(path, f"cannot be read ({exc})") from exc
+    if not isinstance(data, dict):
+        raise _damaged(path, "is not a JSON object")
+    if data.get("format") != FORMAT:
         return None
-    if not model_dir.is_dir():
-        raise _damaged(model_dir, "is missing")
-    try:
-        model = bm25s.BM25.load(str(model_dir))
-    except Exception as exc:  # bm25s and numpy raise many types on a garbled file
-        raise _unreadable_file(model_dir) or _damaged(
-            model_dir, f"cannot be loaded ({exc})"
-        ) from exc
-    scores = getattr(model, "scores", None) or {}
-    data, indices, indptr = (np.asarray(scores.get(k, [])) for k in ("data", "indices", "indptr"))
-    if (
-        scores.get("num_docs") != chunks
-        or len(indptr) == 0
-        or int(indptr[0]) != 0
-        or bool((np.diff(indptr) < 0).any())
-        or int(indptr[-1]) != len(data)
-        or len(indices) != len(data)
-        or (len(indices) and not 0 <= int(indices.min()) <= int(indices.max()) < chunks)
-    ):
-        raise _damaged(model_dir, f"does not hold an index of the {chunks} cached chunks")
-    return model
+    log_id, applied, index = data.get("log"), data.get("applied"), data.get("index")
+    if not isinstance(log_id, str) or not isinstance(applied, int) or not isinstance(index, str):
+        raise _damaged(path, "is incomplete")
+    if "/" in index or not index.startswith("index-"):
+        raise _damaged(path, f"names no index directory of {root} ({index!r})")
+    return State(log_id, applied, index)
 
 
-def check_cache(cache_dir: Path) -> str | None:
-    """What is wrong with the on-disk cache, naming the file (None: readable or absent)."""
+def _write_state(root: Path, state: State) -> None:
+    """Written beside, then renamed over: a reader sees the old state or the new, never half."""
+    path = root / STATE_FILE
+    tmp = path.with_name(f"{STATE_FILE}.{os.getpid()}.tmp")
     try:
-        meta = read_cache_meta(cache_dir)
-        if meta is not None:
-            read_cache_model(cache_dir, meta)
+        tmp.write_text(state.to_json(), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"cannot write the keyword index state {path}: {exc}") from exc
+
+
+def open_index(root: Path, state: State) -> tantivy.Index:
+    """The tantivy index ``state`` names, with its searcher checked to open; a
+    ``DamagedStoreError`` naming the directory or file when it cannot."""
+    folder = root / state.index
+    if not (folder / "meta.json").is_file():
+        raise _damaged(folder / "meta.json", "is missing")
+    try:
+        index = tantivy.Index.open(str(folder))
+        index.reload()
+        index.searcher()
+    except ValueError as exc:
+        raise _damaged(_named_file(folder, str(exc)), f"cannot be read ({exc})") from exc
+    return index
+
+
+def _named_file(folder: Path, message: str) -> Path:
+    """The file of ``folder`` that tantivy's error names (the folder when it names none)."""
+    found = re.search(r"[0-9a-f]{32}\.[a-z0-9.]+|meta\.json", message)
+    return folder / found.group(0) if found else folder
+
+
+def check_index(root: Path) -> str | None:
+    """What is wrong with the index files in ``root``, naming the file (None: readable or
+    absent)."""
+    try:
+        state = read_state(root)
+        if state is not None:
+            open_index(root, state)
     except DamagedStoreError as exc:
         return str(exc)
     return None
 
 
-class BM25Index:
-    """BM25 over every chunk in ``store``; ``refresh()`` after the store changes."""
+def _chunk_ids(searcher: tantivy.Searcher) -> set[str]:
+    total = searcher.num_docs
+    if not total:
+        return set()
+    hits = searcher.search(tantivy.Query.all_query(), limit=total, count=False).hits
+    return {searcher.doc(address)["chunk_id"][0] for _, address in hits}
 
-    def __init__(self, store: ChromaStore, cache_dir: Path | None) -> None:
+
+def indexed_chunk_ids(root: Path) -> tuple[State, set[str]] | None:
+    """The state of the index in ``root`` and every chunk id it holds, read without changing
+    anything (None: no index); ``DamagedStoreError`` naming the file when it cannot be read."""
+    state = read_state(root)
+    if state is None:
+        return None
+    return state, _chunk_ids(open_index(root, state).searcher())
+
+
+def _add_all(writer: Any, records: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
+    """Add the records, tokenising them in batches (bm25s is fast per call, slow per text)."""
+    added = 0
+    batch: list[tuple[str, str, dict[str, Any]]] = []
+
+    def flush() -> None:
+        nonlocal added
+        tokens = tokenize([text or "" for _, text, _ in batch])
+        for (chunk_id, _, meta), words in zip(batch, tokens, strict=True):
+            doc = tantivy.Document()
+            doc.add_text("chunk_id", chunk_id)
+            doc.add_text("article_id", str(meta.get("article_id", "")))
+            doc.add_text("text", " ".join(words))
+            published = meta.get("published_ts")
+            if published is not None:
+                doc.add_integer("published_ts", int(published))
+            writer.add_document(doc)
+        added += len(batch)
+        batch.clear()
+
+    for record in records:
+        batch.append(record)
+        if len(batch) >= _BATCH_DOCS:
+            flush()
+    if batch:
+        flush()
+    return added
+
+
+@dataclass(frozen=True)
+class Update:
+    """What the last ``refresh`` did: built the index whole, applied some articles' changes,
+    or only opened what another process had brought up to date."""
+
+    kind: Literal["build", "catch-up", "reload"]
+    articles: int = 0
+
+
+class BM25Index:
+    """Keyword search over the committed chunks of ``store``, kept in step by generation."""
+
+    def __init__(self, store: ChromaStore, root: Path, recheck_s: float | None = None) -> None:
         self.store = store
-        self.cache_dir = cache_dir
-        self._snapshot: _Snapshot | None = None
-        self._build_lock = threading.Lock()
-        self._checked = time.monotonic()
+        self.root = root
+        self.recheck_s = store.settings.lexical_recheck_s if recheck_s is None else recheck_s
+        self._lock = threading.RLock()
+        self._index: tantivy.Index | None = None
+        self._searcher: tantivy.Searcher | None = None
+        self._state: State | None = None
+        self._seen: Generation | None = None
+        self._checked = 0.0
         self.builds = 0
+        self.last_update: Update | None = None
 
     # --- keeping in step ---------------------------------------------------------------
 
-    def _store_chunk_ids(self) -> list[str]:
-        ids: list[str] = []
-        offset = 0
-        while True:
-            page = self.store.chunks.get(include=[], limit=_PAGE, offset=offset)
-            ids += page["ids"]
-            if len(page["ids"]) < _PAGE:
-                return ids
-            offset += _PAGE
+    def refresh(self, rebuild: bool = False, wait: bool = True) -> bool:
+        """Bring the index up to the store's generation; True when it changed or was reopened.
 
-    def refresh(self, rebuild: bool = False) -> bool:
-        """Bring the index in step with the store; True when it was (re)built or loaded.
-
-        ``rebuild`` builds it from the chunks and rewrites the cache even when it looks
-        current (``briefbot doctor --repair`` of damaged cache files).
+        Cheap when nothing changed: one read of the store's ``head``. ``rebuild`` builds it
+        whole from the store even when it looks current (``briefbot doctor --repair``).
+        Without ``wait``, an update that another thread or process is making is left to it
+        (False): a search goes on with the index it has rather than wait for a writer.
         """
-        with self._build_lock:
-            current = fingerprint(self._store_chunk_ids())
-            if not rebuild and self._snapshot is not None and self._snapshot.fingerprint == current:
+        if not self._lock.acquire(blocking=wait):
+            return False
+        try:
+            self._checked = time.monotonic()
+            head = self.store.generation()
+            if not rebuild and self._searcher is not None and head == self._seen:
                 return False
-            snapshot = None if rebuild else self._load(current)
-            if snapshot is None:
-                snapshot = self._rebuild(current)
-                self._save(snapshot)
-            self._snapshot = snapshot
+            if not self._update(head, rebuild, wait):
+                return False
+            self._seen = head
             return True
+        finally:
+            self._lock.release()
 
-    def snapshot(self) -> _Snapshot:
-        """The current index, built on first use.
+    def _update(self, head: Generation, rebuild: bool, wait: bool) -> bool:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the keyword index directory {self.root}: {exc}"
+            ) from exc
+        lock = filelock.FileLock(self.root / "update.lock", thread_local=False)
+        try:
+            lock.acquire(timeout=self.store.settings.store_lock_timeout_s if wait else 0)
+        except filelock.Timeout:
+            if wait:
+                raise StoreError(
+                    f"another briefbot process kept the keyword index {self.root} locked "
+                    f"for {self.store.settings.store_lock_timeout_s:g}s (lock file "
+                    f"{lock.lock_file})"
+                ) from None
+            return False
+        try:
+            self._update_locked(head, rebuild)
+        finally:
+            lock.release()
+        return True
 
-        Another process may write to the same store (a Chroma server); every
-        ``RECHECK_S`` seconds a changed chunk count triggers a refresh.
-        """
-        snapshot = self._snapshot
-        now = time.monotonic()
-        if snapshot is not None and now - self._checked >= RECHECK_S:
-            self._checked = now
-            if self.store.count_chunks() != len(snapshot.chunk_ids):
-                snapshot = None
-        if snapshot is None:
+    def _update_locked(self, head: Generation, rebuild: bool) -> None:
+        state = None if rebuild else self._usable_state(head)
+        if state is None:
+            self._build(head)
+            return
+        index = self._index if self._state and self._state.index == state.index else None
+        if index is None:
+            try:
+                index = open_index(self.root, state)
+            except DamagedStoreError as exc:
+                log.warning("%s; rebuilding it from the store", exc)
+                self._build(head)
+                return
+        if state.applied < head.committed:
+            applied = self._catch_up(index, state, head)
+            self.last_update = Update("catch-up", applied)
+            state = State(state.log, head.committed, state.index)
+            _write_state(self.root, state)
+        else:
+            self.last_update = Update("reload")
+        self._use(index, state)
+
+    def _usable_state(self, head: Generation) -> State | None:
+        try:
+            state = read_state(self.root)
+        except DamagedStoreError as exc:
+            log.warning("%s; rebuilding it from the store", exc)
+            return None
+        if state is None or state.log != head.log or state.applied > head.committed:
+            return None
+        return state
+
+    def _use(self, index: tantivy.Index, state: State) -> None:
+        index.reload()
+        self._index, self._state = index, state
+        self._searcher = index.searcher()
+
+    def _catch_up(self, index: tantivy.Index, state: State, head: Generation) -> int:
+        """Apply the articles written or deleted after ``state.applied``; how many."""
+        changes = self.store.changes_since(state.applied)
+        touched = changes.touched()
+        writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        try:
+            for article_id in sorted(touched):
+                writer.delete_documents_by_term("article_id", article_id)
+            _add_all(writer, self.store.committed_chunk_records(changes.live()))
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        log.info(
+            "keyword index %s: applied %d changed articles (generation %d to %d)",
+            self.root,
+            len(touched),
+            state.applied,
+            head.committed,
+        )
+        return len(touched)
+
+    def _build(self, head: Generation) -> None:
+        """Index every committed chunk into a new directory, then point ``state.json`` at it."""
+        name = f"index-{uuid.uuid4().hex[:12]}"
+        folder = self.root / name
+        folder.mkdir(parents=True)
+        index = tantivy.Index(SCHEMA, path=str(folder))
+        writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        added = _add_all(writer, self.store.committed_chunk_records())
+        writer.commit()
+        writer.wait_merging_threads()
+        state = State(head.log, head.committed, name)
+        _write_state(self.root, state)
+        for old in self.root.glob("index-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+        legacy = self.store.settings.store_path / "bm25"  # the bm25s cache it replaces
+        if not self.store.settings.chroma_url and legacy.is_dir():
+            shutil.rmtree(legacy, ignore_errors=True)
+        self.builds += 1
+        self.last_update = Update("build")
+        self._use(index, state)
+        log.info("keyword index %s: built from %d chunks", self.root, added)
+
+    def _searcher_now(self) -> tantivy.Searcher:
+        """The current searcher; the store's head is read again every ``recheck_s`` seconds,
+        so that another process's writes are found."""
+        if self._searcher is None:
             self.refresh()
-            snapshot = self._snapshot
-        assert snapshot is not None
-        return snapshot
+        elif time.monotonic() - self._checked >= self.recheck_s:
+            self.refresh(wait=False)
+        assert self._searcher is not None
+        return self._searcher
 
     @property
-    def fingerprint(self) -> str | None:
-        return self._snapshot.fingerprint if self._snapshot else None
+    def applied(self) -> int | None:
+        """The generation this process's index is at (None: not opened yet)."""
+        return self._state.applied if self._state else None
 
-    def _rebuild(self, fp: str) -> _Snapshot:
-        chunk_ids: list[str] = []
-        texts: list[str] = []
-        article_ids: list[str] = []
-        ts: list[float] = []
-        offset = 0
-        while True:
-            page = self.store.chunks.get(
-                include=["documents", "metadatas"], limit=_PAGE, offset=offset
-            )
-            for cid, doc, meta in zip(
-                page["ids"], page["documents"], page["metadatas"], strict=True
-            ):
-                article_id = str(meta.get("article_id", ""))
-                chunk_ids.append(cid)
-                texts.append(doc or "")
-                article_ids.append(article_id)
-                published = meta.get("published_ts")
-                ts.append(float(published) if published is not None else np.nan)
-            if len(page["ids"]) < _PAGE:
-                break
-            offset += _PAGE
-        self.builds += 1
-        snapshot = _build(fingerprint(chunk_ids), chunk_ids, texts, article_ids, ts)
-        if snapshot.fingerprint != fp:
-            log.debug("store changed while the BM25 index was built; the next refresh catches up")
-        return snapshot
-
-    # --- the on-disk cache -------------------------------------------------------------
-
-    def _load(self, fp: str) -> _Snapshot | None:
-        """The cached index if it was built for ``fp``; a damaged cache is rebuilt, with a
-        warning naming the file (it only repeats what the store holds)."""
-        if self.cache_dir is None:
-            return None
-        try:
-            meta = read_cache_meta(self.cache_dir)
-            if meta is None or meta["fingerprint"] != fp:
-                return None
-            model = read_cache_model(self.cache_dir, meta)
-        except DamagedStoreError as exc:
-            log.warning("%s; rebuilding it from the stored chunks", exc)
-            return None
-        return _Snapshot(
-            fingerprint=fp,
-            chunk_ids=list(meta["chunk_ids"]),
-            article_ids=np.asarray(meta["article_ids"], dtype=np.str_),
-            published_ts=np.asarray(
-                [np.nan if t is None else t for t in meta["published_ts"]], dtype=np.float64
-            ),
-            model=model,
-        )
-
-    def _save(self, snapshot: _Snapshot) -> None:
-        """Write to a temporary directory, then swap it in, so a reader never sees half."""
-        if self.cache_dir is None:
-            return
-        tmp = self.cache_dir.with_name(self.cache_dir.name + ".tmp")
-        old = self.cache_dir.with_name(self.cache_dir.name + ".old")
-        try:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            if snapshot.model is not None:
-                snapshot.model.save(str(tmp / "model"))
-            meta = {
-                "format": _FORMAT,
-                "fingerprint": snapshot.fingerprint,
-                "model": snapshot.model is not None,
-                "chunk_ids": snapshot.chunk_ids,
-                "article_ids": snapshot.article_ids.tolist(),
-                "published_ts": [None if np.isnan(t) else t for t in snapshot.published_ts],
-            }
-            (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
-            shutil.rmtree(old, ignore_errors=True)
-            if self.cache_dir.exists():
-                self.cache_dir.rename(old)
-            tmp.rename(self.cache_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        except OSError as exc:
-            raise StoreError(f"cannot write the BM25 index cache {self.cache_dir}: {exc}") from exc
+    def indexed_chunk_ids(self) -> set[str]:
+        """Every chunk id in this process's index, brought up to date first."""
+        return _chunk_ids(self._searcher_now())
 
     # --- searching ---------------------------------------------------------------------
 
@@ -353,24 +424,43 @@ class BM25Index:
 
         ``article_ids`` is the resolved outlet/id filter (None: every article).
         """
-        snapshot = self.snapshot()
-        if not snapshot.chunk_ids:
+        if k <= 0 or (article_ids is not None and not article_ids):
             return []
-        scores = snapshot.scores(tokenize([query])[0])
-        mask = scores > 0
-        if article_ids is not None:
-            mask &= np.isin(snapshot.article_ids, np.asarray(list(article_ids), dtype=np.str_))
-        if filters is not None and filters.since is not None:
-            with np.errstate(invalid="ignore"):
-                mask &= snapshot.published_ts >= filters.since.timestamp()
-        if filters is not None and filters.until is not None:
-            with np.errstate(invalid="ignore"):
-                mask &= snapshot.published_ts <= filters.until.timestamp()
-        candidates = np.flatnonzero(mask)
-        if candidates.size == 0:
+        terms = tokenize([query])[0]
+        searcher = self._searcher_now()
+        if not terms or not searcher.num_docs:
             return []
-        if candidates.size > k:
-            top = np.argpartition(-scores[candidates], k - 1)[:k]
-            candidates = candidates[top]
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        return [(snapshot.chunk_ids[i], float(scores[i])) for i in order]
+        words = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "text", t)) for t in terms]
+        )
+        clauses = [(tantivy.Occur.Must, words)]
+        for condition in _conditions(filters, article_ids):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.boost_query(condition, 0.0)))
+        hits = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
+        return [
+            (searcher.doc(address)["chunk_id"][0], float(score))
+            for score, address in hits
+            if score > 0
+        ]
+
+
+def _conditions(
+    filters: SearchFilters | None, article_ids: Sequence[str] | None
+) -> list[tantivy.Query]:
+    """The filters as tantivy queries (they only select: their scores are zeroed)."""
+    found: list[tantivy.Query] = []
+    if article_ids is not None:
+        found.append(tantivy.Query.term_set_query(SCHEMA, "article_id", list(article_ids)))
+    since = filters.since.timestamp() if filters and filters.since else None
+    until = filters.until.timestamp() if filters and filters.until else None
+    if since is not None or until is not None:
+        found.append(
+            tantivy.Query.range_query(
+                SCHEMA,
+                "published_ts",
+                tantivy.FieldType.Integer,
+                math.ceil(since) if since is not None else None,
+                math.floor(until) if until is not None else None,
+            )
+        )
+    return found

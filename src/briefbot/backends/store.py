@@ -3,6 +3,15 @@
 Write order makes every ingest safe to interrupt: an article's chunks are written first and its
 article record last, so the record is the commit marker. Chunks without a record are invisible
 to readers and are cleaned by the next ingest of that article or by ``doctor --repair``.
+
+Every commit (an article written, an article deleted) also advances the store's generation, so
+that derived indexes (the keyword index, ``lexical.py``) learn what changed without listing the
+store: the article record carries the generation it was written at (``gen``), a deletion leaves
+a tombstone with its generation in a third collection (``<prefix>-changes``), and a ``head``
+record there holds the last committed generation. The head is advanced after the commit, so a
+crash in between leaves a record newer than the head; readers count themselves caught up only
+to the head they read, so they apply such a record again on the next change (applying is
+idempotent), and the next writer's generation may repeat it without anything being missed.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -35,6 +45,8 @@ log = logging.getLogger(__name__)
 Metadata = dict[str, Any]
 Record = tuple[str, str, Metadata]
 Kind = Literal["articles", "chunks"]
+HEAD = "head"
+"""Id of the record in the changes collection that holds the last committed generation."""
 _PAGE = 1000
 _REBUILT, _DAMAGED = "-rebuilt", "-damaged"
 """Suffixes of the collection a rebuild writes beside the damaged one, and of the damaged one
@@ -195,6 +207,40 @@ def chunk_metadata(chunk: Chunk, article: Article) -> Metadata:
     )
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An article ready to be written: its chunks, their vectors and its MinHash signature."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: Vectors
+    signature: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Where a store's change log stands: which log (its collection id: a store wiped and made
+    again starts another) and the last committed generation."""
+
+    log: str
+    committed: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Articles written and deleted after some generation: id -> the generation of the change."""
+
+    written: dict[str, int]
+    deleted: dict[str, int]
+
+    def live(self) -> list[str]:
+        """Articles whose latest change is a write (a record written after its deletion)."""
+        return sorted(a for a, g in self.written.items() if g > self.deleted.get(a, -1))
+
+    def touched(self) -> set[str]:
+        return set(self.written) | set(self.deleted)
+
+
 def chunk_from_record(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
     return Chunk(
         id=chunk_id,
@@ -246,6 +292,7 @@ class ChromaStore:
         prefix = settings.collection_prefix
         self.articles = self._collection(f"{prefix}-articles", embedder_name, dimension)
         self.chunks = self._collection(f"{prefix}-chunks", embedder_name, dimension)
+        self.changes = self._changes_collection(f"{prefix}-changes")
 
     def _collection(self, name: str, embedder_name: str, dimension: int) -> Any:
         try:
@@ -265,6 +312,20 @@ class ChromaStore:
                 f"but {embedder_name!r} is configured; set BRIEFBOT_EMBEDDER to match or use "
                 "another store"
             )
+        return _GuardedCollection(collection, self.client, self.location)
+
+    def _changes_collection(self, name: str) -> Any:
+        """The change log: the ``head`` record and deletion tombstones (1-d unit vectors, as
+        Chroma stores nothing without a vector)."""
+        try:
+            collection = self.client.get_or_create_collection(
+                name,
+                metadata={"purpose": "briefbot change log"},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot open collection {name!r} at {self.location}: {exc}") from exc
         return _GuardedCollection(collection, self.client, self.location)
 
     def _names(self) -> set[str]:
@@ -422,6 +483,61 @@ class ChromaStore:
             (aid, 1.0 - float(d))
             for aid, d in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
+
+    # --- change log ------------------------------------------------------------------
+
+    def generation(self) -> Generation:
+        """The last committed generation: one read of one record, whatever the store holds."""
+        page = self.changes.get(ids=[HEAD], include=["metadatas"])
+        meta = page["metadatas"][0] if page["ids"] else {}
+        return Generation(str(self.changes.id), int((meta or {}).get("gen", 0)))
+
+    def changes_since(self, generation: int) -> Changes:
+        """Articles written (records with a later ``gen``) and deleted (tombstones) after
+        ``generation``."""
+        later = {"gen": {"$gt": generation}}
+        written = {
+            aid: int(meta["gen"])
+            for page in self._paged_get(self.articles, ["metadatas"], later)
+            for aid, meta in zip(page["ids"], page["metadatas"], strict=True)
+        }
+        deleted: dict[str, int] = {}
+        tombstones = {"$and": [{"kind": "delete"}, later]}
+        for page in self._paged_get(self.changes, ["metadatas"], tombstones):
+            for meta in page["metadatas"]:
+                aid, gen = str(meta["article_id"]), int(meta["gen"])
+                deleted[aid] = max(gen, deleted.get(aid, gen))
+        return Changes(written, deleted)
+
+    def committed_chunk_records(
+        self, article_ids: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str, Metadata]]:
+        """The chunks of committed articles (all, or of ``article_ids``) as (id, text,
+        metadata); chunks without an article record (an interrupted ingest) are left out."""
+        if article_ids is None:
+            committed = set(self.all_article_records())
+            for record in self.iter_chunk_records():
+                if str(record[2].get("article_id", "")) in committed:
+                    yield record
+            return
+        ids = list(article_ids)
+        for start in range(0, len(ids), 200):
+            part = ids[start : start + 200]
+            committed = set(self.article_records(part))
+            if not committed:
+                continue
+            where = {"article_id": {"$in": sorted(committed)}}
+            for page in self._paged_get(self.chunks, ["documents", "metadatas"], where):
+                yield from zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+
+    def _next_generation(self) -> int:
+        return self.generation().committed + 1
+
+    def _advance(self, generation: int) -> None:
+        """Record ``generation`` as committed (after its records are written)."""
+        self.changes.upsert(
+            ids=[HEAD], embeddings=[[1.0]], documents=[""], metadatas=[{"gen": generation}]
+        )
 
     # --- health (``briefbot doctor``) ---------------------------------------------------
 
@@ -609,35 +725,56 @@ class ChromaStore:
     def put_article(
         self, article: Article, chunks: Sequence[Chunk], vectors: Vectors, signature: str
     ) -> None:
-        """Write chunks, then the article record (the commit marker)."""
+        """Write chunks, then the article record (the commit marker), then advance the
+        generation."""
+        self.put_articles([Pending(article, chunks, vectors, signature)])
+
+    def put_articles(self, items: Sequence[Pending]) -> None:
+        """Write several articles as ``put_article`` writes one, in a few Chroma calls: every
+        chunk first, then every article record (each its article's commit marker, so an
+        interruption leaves each article whole or invisible), then the generation, once."""
+        if not items:
+            return
         with self.write_lock:
-            ids = [c.id for c in chunks]
-            metas = [chunk_metadata(c, article) for c in chunks]
-            docs = [c.text for c in chunks]
-            for part in self._batched(len(chunks)):
+            generation = self._next_generation()
+            ids = [c.id for item in items for c in item.chunks]
+            metas = [chunk_metadata(c, item.article) for item in items for c in item.chunks]
+            docs = [c.text for item in items for c in item.chunks]
+            vectors = np.concatenate(
+                [np.asarray(i.vectors, dtype=np.float32).reshape(-1, self.dimension) for i in items]
+            )
+            for part in self._batched(len(ids)):
                 self.chunks.upsert(
                     ids=ids[part],
                     embeddings=vectors[part],
                     documents=docs[part],
                     metadatas=metas[part],
                 )
+            article_ids = [item.article.id for item in items]
+            wanted = set(ids)
+            where = {"article_id": {"$in": article_ids}}
             stale = [
                 cid
-                for cid in self.chunks.get(where={"article_id": article.id}, include=[])["ids"]
-                if cid not in set(ids)
+                for page in self._paged_get(self.chunks, [], where)
+                for cid in page["ids"]
+                if cid not in wanted
             ]
-            if stale:
-                self.chunks.delete(ids=stale)
+            for part in self._batched(len(stale)):
+                self.chunks.delete(ids=stale[part])
             self.articles.upsert(
-                ids=[article.id],
-                embeddings=[centroid(vectors, vectors.shape[1])],
-                documents=[article.text],
+                ids=article_ids,
+                embeddings=[centroid(item.vectors, self.dimension) for item in items],
+                documents=[item.article.text for item in items],
                 metadatas=[
                     article_metadata(
-                        article.model_copy(update={"chunk_count": len(chunks)}), signature
+                        item.article.model_copy(update={"chunk_count": len(item.chunks)}),
+                        item.signature,
                     )
+                    | {"gen": generation}
+                    for item in items
                 ],
             )
+            self._advance(generation)
 
     def update_article_metadata(self, article: Article) -> None:
         """Rewrite an article's metadata (e.g. a new outlet), keeping its text and vector."""
@@ -646,15 +783,26 @@ class ChromaStore:
             if current is None:
                 raise StoreError(f"article {article.id} vanished from {self.location}")
             meta = article_metadata(article, str(current.get("minhash", "")))
+            if "gen" in current:  # its chunks are unchanged: derived indexes have nothing to do
+                meta["gen"] = current["gen"]
             self.articles.update(ids=[article.id], metadatas=[meta])
 
     def delete_article(self, article_id: str) -> int:
-        """Remove the record first (readers stop seeing it), then its chunks."""
+        """Record the deletion (a tombstone), remove the record (readers stop seeing it), then
+        its chunks, then advance the generation."""
         with self.write_lock:
+            generation = self._next_generation()
+            self.changes.upsert(
+                ids=[f"delete-{generation}-{article_id}"],
+                embeddings=[[1.0]],
+                documents=[""],
+                metadatas=[{"kind": "delete", "article_id": article_id, "gen": generation}],
+            )
             self.articles.delete(ids=[article_id])
             chunk_ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
             if chunk_ids:
                 self.chunks.delete(ids=chunk_ids)
+            self._advance(generation)
             return len(chunk_ids)
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from briefbot.backends.embedders import Embedder
-from briefbot.backends.store import ChromaStore
+from briefbot.backends.store import ChromaStore, Generation, Pending
 from briefbot.ingest import dedup
 from briefbot.ingest.chunking import chunk_article
 from briefbot.ingest.fetch import Fetcher
@@ -87,6 +87,7 @@ class Ingestor:
         self.settings = settings
         self.fetcher = Fetcher(settings)
         self.on_change = on_change
+        self._dedup: tuple[Generation, dedup.NearDuplicateIndex] | None = None
 
     def ingest(self, sources: Iterable[str], progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
@@ -116,10 +117,14 @@ class Ingestor:
         # of the same wire copy at once store it once.
         with self.store.write_lock.holding(on_wait):
             index = self._near_duplicate_index()
-            for start in range(0, len(articles), BATCH_ARTICLES):
-                if progress:
-                    progress(start, len(articles), "embedding")
-                self._ingest_batch(articles[start : start + BATCH_ARTICLES], index, report)
+            try:
+                for start in range(0, len(articles), BATCH_ARTICLES):
+                    if progress:
+                        progress(start, len(articles), "embedding")
+                    self._ingest_batch(articles[start : start + BATCH_ARTICLES], index, report)
+            except BaseException:
+                self._dedup = None  # it may hold articles that were not written
+                raise
             if progress:
                 progress(len(articles), len(articles), "done")
         if self.on_change and (report.added or report.replaced):
@@ -127,12 +132,34 @@ class Ingestor:
         return report
 
     def _near_duplicate_index(self) -> dedup.NearDuplicateIndex:
-        index = dedup.NearDuplicateIndex(self.settings.near_duplicate_threshold)
-        for article_id, encoded in self.store.signatures().items():
+        """Every stored article's MinHash, kept between ingests and brought up to the store's
+        generation by the articles written and deleted since (another process's too), so an
+        ingest of a few articles does not read every signature of a large store."""
+        head = self.store.generation()
+        cached = self._dedup
+        if cached is None or cached[0].log != head.log or cached[0].committed > head.committed:
+            index = dedup.NearDuplicateIndex(self.settings.near_duplicate_threshold)
+            self._add_signatures(index, self.store.signatures())
+        else:
+            seen, index = cached
+            if head.committed > seen.committed:
+                changes = self.store.changes_since(seen.committed)
+                live = changes.live()
+                for article_id in changes.touched() - set(live):
+                    index.remove(article_id)
+                records = self.store.article_records(live)
+                self._add_signatures(
+                    index, {aid: str(m.get("minhash", "")) for aid, m in records.items()}
+                )
+        self._dedup = (head, index)
+        return index
+
+    @staticmethod
+    def _add_signatures(index: dedup.NearDuplicateIndex, signatures: dict[str, str]) -> None:
+        for article_id, encoded in signatures.items():
             minhash = dedup.decode(encoded)
             if minhash is not None:
                 index.add(article_id, minhash)
-        return index
 
     def _ingest_batch(
         self, batch: Sequence[Article], index: dedup.NearDuplicateIndex, report: IngestReport
@@ -223,13 +250,16 @@ class Ingestor:
             if texts
             else np.zeros((0, self.embedder.dimension), dtype=np.float32)
         )
-        offset = 0
+        ready, offset = [], 0
         for item in pending:
             count = len(item.chunks)
-            self.store.put_article(
-                item.article, item.chunks, vectors[offset : offset + count], item.signature
+            ready.append(
+                Pending(item.article, item.chunks, vectors[offset : offset + count], item.signature)
             )
             offset += count
+        self.store.put_articles(ready)  # chunks, then records (the commit markers), in bulk
+        for item in pending:
+            count = len(item.chunks)
             for old_id in item.replaces:
                 self.store.delete_article(old_id)
                 index.remove(old_id)
