@@ -132,6 +132,37 @@ def test_conflicting_figures_from_two_sources_are_both_quoted(terse: ExtractiveE
     }
 
 
+def test_an_answer_that_quotes_two_figures_says_the_sources_disagree(
+    terse: ExtractiveEngine,
+) -> None:
+    passages = [
+        passage(1, "North Korea is sending 5,000 engineers to Russia, Yonhap reported."),
+        passage(2, "North Korea is sending 8,000 engineers to Russia, Reuters reported."),
+    ]
+    answer = terse.answer("How many engineers is North Korea sending to Russia?", passages)
+    assert answer.notices == [
+        "The sources disagree on the figure: Outlet 1 and Outlet 2 give different ones. "
+        "Both are quoted below; check which is current."
+    ]
+
+
+def test_no_disagreement_is_claimed_for_agreeing_or_off_topic_figures(
+    engine: ExtractiveEngine,
+) -> None:
+    agreeing = [
+        passage(1, "North Korea is sending 5,000 engineers to Russia, Yonhap reported."),
+        passage(2, "Some 5,000 North Korean engineers are going to Russia, Reuters said."),
+    ]
+    answer = engine.answer("How many engineers is North Korea sending to Russia?", agreeing)
+    assert not any("disagree" in n for n in answer.notices)
+    other_thing = [
+        passage(1, "North Korea is sending 5,000 engineers to Russia, Yonhap reported."),
+        passage(2, "North Korea is also sending 1,000 deminers to Russia, Reuters said."),
+    ]
+    answer = engine.answer("How many engineers is North Korea sending to Russia?", other_thing)
+    assert not any("disagree" in n for n in answer.notices)
+
+
 def test_streams_each_sentence(engine: ExtractiveEngine) -> None:
     streamed: list[str] = []
     answer = engine.answer(

@@ -237,7 +237,13 @@ class ExtractiveEngine:
             CitedSentence(text=s.text, citations=[s.passage.citation(s.start, s.end)])
             for s in chosen
         ]
-        draft = Answer(question=question, mode=self.name, sentences=sentences)
+        disagreement = disagreement_notice(chosen, answer_type(question))
+        draft = Answer(
+            question=question,
+            mode=self.name,
+            sentences=sentences,
+            notices=[disagreement] if disagreement else [],
+        )
         answer = ground(draft, passages, self.embedder, self.settings, articles=self.articles)
         if on_text is not None:
             for sentence in answer.sentences:
@@ -308,6 +314,36 @@ class ExtractiveEngine:
                 while len(self._cache) > SENTENCE_CACHE_SIZE:
                     self._cache.pop(next(iter(self._cache)))
         return np.stack([known[t] for t in texts])
+
+
+_DISAGREEING = {"number": "figure", "date": "date", "person": "name", "place": "place"}
+
+
+def _who(passage: Passage) -> str:
+    return passage.outlet or (f"“{passage.title}”" if passage.title else "one article")
+
+
+def disagreement_notice(chosen: Sequence[_Sentence], kind: AnswerType) -> str | None:
+    """A line saying the sources disagree, when a quoted sentence of another article gives
+    the asked kind of value about the asked thing and shares none of the lead's values."""
+    if kind not in _DISAGREEING or not chosen or not chosen[0].values or chosen[0].typed <= 0:
+        return None
+    lead = chosen[0]
+    for other in chosen[1:]:
+        if (
+            other.passage.article_id != lead.passage.article_id
+            and other.typed > 0
+            and other.values
+            and not other.values & lead.values
+        ):
+            first, second = _who(lead.passage), _who(other.passage)
+            if first == second:
+                first, second = "one article", "another"
+            return (
+                f"The sources disagree on the {_DISAGREEING[kind]}: {first} and {second} give "
+                "different ones. Both are quoted below; check which is current."
+            )
+    return None
 
 
 def _overlap(question_words: Sequence[str], texts: Sequence[str]) -> list[float]:
