@@ -8,6 +8,7 @@ page shows. Source text (titles, quotes, article bodies) is always passed throug
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -160,11 +161,43 @@ def quote_context(text: str, start: int, end: int, max_side: int = 400) -> Quote
     return QuoteContext(before=before, quote=text[start:end], after=after)
 
 
-def context_markdown(context: QuoteContext) -> str:
-    """The paragraph as literal Markdown with the quoted span in bold."""
+HIGHLIGHT = "orange-background"
+"""Streamlit colour of the asked-for value inside a quote (``:orange-background[5,000]``)."""
+
+
+def _escape_piece(piece: str) -> str:
+    """``md_escape_inline`` keeping one space where the piece began or ended with one."""
+    inner = md_escape_inline(piece)
+    if not inner:
+        return " " if piece.strip() == "" and piece else ""
+    lead = " " if piece[:1].isspace() else ""
+    trail = " " if piece[-1:].isspace() else ""
+    return f"{lead}{inner}{trail}"
+
+
+def marked_quote(quote: str, highlights: Sequence[tuple[int, int]] = ()) -> str:
+    """The quote as literal Markdown, the ``highlights`` (ranges of ``quote``) coloured."""
+    spans = sorted((max(0, a), min(len(quote), b)) for a, b in highlights if a < b)
+    if not spans:
+        return md_escape_inline(quote).strip()
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        if start < last:
+            continue
+        parts.append(_escape_piece(quote[last:start]))
+        parts.append(f":{HIGHLIGHT}[{md_escape_inline(quote[start:end])}]")
+        last = end
+    parts.append(_escape_piece(quote[last:]))
+    return "".join(parts).strip()
+
+
+def context_markdown(context: QuoteContext, highlights: Sequence[tuple[int, int]] = ()) -> str:
+    """The paragraph as literal Markdown with the quoted span in bold, its ``highlights``
+    (ranges of the quote) coloured."""
     before = md_escape_inline(context.before)
     after = md_escape_inline(context.after)
-    quote = md_escape_inline(context.quote).strip()
+    quote = marked_quote(context.quote, highlights)
     sep_before = " " if before and not before.endswith(" ") else ""
     sep_after = " " if after and not after.startswith(" ") else ""
     return f"{before}{sep_before}**{quote}**{sep_after}{after}".strip()
