@@ -8,9 +8,11 @@ from pathlib import Path
 import streamlit as st
 
 from briefbot import Article, Briefbot, BriefbotError, IngestReport
+from briefbot.ingest.fetch import host_entry
 from briefbot.ui import text as fmt
 
 bot: Briefbot = st.session_state.briefbot
+intranet: list[str] = st.session_state.setdefault("intranet_hosts", [])
 
 st.header("Library")
 
@@ -24,7 +26,7 @@ def run_ingest(sources: list[str], *, web_only: bool = False) -> None:
 
     try:
         if web_only:
-            report = bot.ingest_urls(sources, progress=progress)
+            report = bot.ingest_urls(sources, progress=progress, intranet_hosts=intranet)
         else:
             report = bot.ingest(sources, progress=progress)
     except BriefbotError as exc:
@@ -33,6 +35,7 @@ def run_ingest(sources: list[str], *, web_only: bool = False) -> None:
         return
     bar.empty()
     st.session_state.ingest_report = report
+    st.rerun()  # the sidebar's article count was drawn before this ingest
 
 
 ingest_col, report_col = st.columns([3, 2], gap="large")
@@ -63,6 +66,30 @@ with ingest_col:
         wanted = [u.strip() for u in urls.splitlines() if u.strip()]
         if st.form_submit_button("Fetch and ingest", type="primary") and wanted:
             run_ingest(wanted, web_only=True)
+    if bot.settings.app_intranet_hosts:
+        with url_tab, st.expander("Intranet hosts", expanded=bool(intranet)):
+            st.caption(
+                "Addresses inside your network are refused unless you allow their host here, "
+                "for this browser session only. Cloud metadata addresses stay refused."
+            )
+            with st.form("intranet_form", clear_on_submit=True, border=False):
+                typed = st.text_input(
+                    "Host or host:port", key="intranet_host", placeholder="news.intranet:8080"
+                )
+                if st.form_submit_button("Allow for this session") and typed.strip():
+                    try:
+                        entry = host_entry(typed)
+                    except BriefbotError as exc:
+                        st.error(fmt.md_escape_inline(str(exc)))
+                    else:
+                        if entry not in intranet:
+                            intranet.append(entry)
+            for index, entry in enumerate(intranet):
+                row = st.container(horizontal=True, vertical_alignment="center")
+                row.markdown(f"`{entry}`")
+                if row.button("Remove", key=f"intranet_remove_{index}"):
+                    intranet.remove(entry)
+                    st.rerun()
 
 with report_col:
     report: IngestReport | None = st.session_state.get("ingest_report")
@@ -117,6 +144,13 @@ st.dataframe(
     ],
     hide_index=True,
     width="stretch",
+    column_config={
+        "Title": st.column_config.TextColumn("Title", width="large"),
+        "Outlets": st.column_config.TextColumn("Outlets", width="medium"),
+        "Published": st.column_config.TextColumn("Published", width="small"),
+        "Chunks": st.column_config.NumberColumn("Chunks", width="small"),
+        "Id": st.column_config.TextColumn("Id", width="small"),
+    },
 )
 
 by_id = {a.id: a for a in shown}
