@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
 from briefbot.models import Article, SearchFilters
@@ -18,6 +19,9 @@ from briefbot.render import escape_markdown
 from briefbot.render import safe_url as web_url
 from briefbot.settings import Settings, without_userinfo
 from briefbot.text.clean import for_display as for_display
+
+if TYPE_CHECKING:
+    from briefbot.framing.report import CriticalReading
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
@@ -260,6 +264,38 @@ def tone_label(compound: float) -> str:
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """``1 fact``, ``2 facts``."""
     return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def critical_findings(critical: CriticalReading) -> int:
+    """How many findings the critical reading lists (claims, hedges, terms, voice, parties)."""
+    return (
+        len(critical.claims)
+        + len(critical.hedges)
+        + len(critical.loaded_terms)
+        + len(critical.evaluative)
+        + len(critical.unquoted_parties)
+    )
+
+
+def critical_summary(critical: CriticalReading) -> str:
+    """The critical reading in one line of counts, e.g. "3 claims (2 attributed), 1 hedge"."""
+    if not critical_findings(critical):
+        return "Nothing to flag: no claims, hedges, loaded terms or evaluative sentences found."
+    attributed = sum(1 for c in critical.claims if c.attributed)
+    parts = []
+    if critical.claims:
+        parts.append(f"{plural(len(critical.claims), 'claim')} ({attributed} attributed)")
+    if critical.hedges:
+        parts.append(plural(len(critical.hedges), "hedge"))
+    if critical.loaded_terms:
+        parts.append(plural(len(critical.loaded_terms), "loaded term"))
+    if critical.evaluative:
+        voice = plural(len(critical.evaluative), "sentence")
+        parts.append(f"{voice} in the writer's own voice")
+    if critical.unquoted_parties:
+        parties = plural(len(critical.unquoted_parties), "party", "parties")
+        parts.append(f"{parties} mentioned, never quoted")
+    return "; ".join(parts) + "."
 
 
 def percent(share: float) -> str:
