@@ -65,8 +65,8 @@ def resolve_scope(
 
     A topic query keeps the articles on the best match's story (``grounding.story``), not
     every article that clears ``brief_article_floor``. With both, the query picks among the
-    given ids. Raises ``NotFoundError`` for an unknown
-    id and ``EmptyScopeError`` when nothing is left to brief.
+    given ids. Raises ``NotFoundError`` for an unknown id and ``EmptyScopeError`` when
+    nothing is left to brief.
     """
     outlet_list = list(outlets) if outlets else None
     query = query.strip() if query else None
