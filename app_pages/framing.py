@@ -74,8 +74,8 @@ def escaped(*notes: str | None) -> list[str]:
 
 
 def finding(tag: str, citation: Citation, details: Sequence[str] = ()) -> None:
-    """One finding: its tag in bold, the quote in its paragraph, details (escaped) below."""
-    head = f"**{fmt.md_escape_inline(tag)}** · " if tag.strip() else ""
+    """One finding: its tag as a badge, the quote in bold in its paragraph, details below."""
+    head = f":gray-badge[{fmt.md_escape_inline(tag)}] " if tag.strip() else ""
     st.markdown(head + components.quote_markdown(citation, lookup))
     if details:
         st.caption(" · ".join(details))

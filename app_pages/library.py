@@ -145,11 +145,12 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "Title": st.column_config.TextColumn("Title", width="large"),
-        "Outlets": st.column_config.TextColumn("Outlets", width="medium"),
-        "Published": st.column_config.TextColumn("Published", width="small"),
-        "Chunks": st.column_config.NumberColumn("Chunks", width="small"),
-        "Id": st.column_config.TextColumn("Id", width="small"),
+        # pixels: together they fit the page beside the sidebar, so no column is cut off
+        "Title": st.column_config.TextColumn("Title", width=320),
+        "Outlets": st.column_config.TextColumn("Outlets", width=160),
+        "Published": st.column_config.TextColumn("Published", width=90),
+        "Chunks": st.column_config.NumberColumn("Chunks", width=65),
+        "Id": st.column_config.TextColumn("Id", width=150),
     },
 )
 
@@ -197,7 +198,8 @@ if opened in by_id:
     else:
         with st.container(border=True):
             st.markdown(f"#### {fmt.md_escape_inline(article.title)}")
-            byline = [", ".join(article.outlets), fmt.date_label(article.published)]
+            outlets = ", ".join(article.outlets) or "unknown outlet"
+            byline = [outlets, fmt.date_label(article.published)]
             if article.authors:
                 byline.append(", ".join(article.authors))
             st.caption(fmt.md_escape_inline(" · ".join(byline)))

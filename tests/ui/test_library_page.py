@@ -151,9 +151,10 @@ def test_columns_have_widths_so_outlets_are_not_cut_off(
     at = make_app(seed_bot).switch_page("app_pages/library.py").run()
     (table,) = at.dataframe
     config = json.loads(table.proto.columns)
-    assert config["Title"]["width"] == "large"
-    assert config["Outlets"]["width"] == "medium"
-    assert {config[c]["width"] for c in ("Published", "Chunks", "Id")} == {"small"}
+    widths = {name: config[name]["width"] for name in config if name in table.value.columns}
+    assert set(widths) == {"Title", "Outlets", "Published", "Chunks", "Id"}
+    assert widths["Outlets"] >= 150 and widths["Id"] >= 140  # 16 hex digits shown whole
+    assert sum(widths.values()) <= 800  # the page's width at 1400 px beside the sidebar
 
 
 def test_an_intranet_host_allowed_for_the_session_is_fetched(

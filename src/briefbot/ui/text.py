@@ -278,13 +278,12 @@ def critical_findings(critical: CriticalReading) -> int:
 
 
 def critical_summary(critical: CriticalReading) -> str:
-    """The critical reading in one line of counts, e.g. "3 claims (2 attributed), 1 hedge"."""
+    """The critical reading in one line of counts, e.g. "3 claims; 1 hedge; 2 loaded terms"."""
     if not critical_findings(critical):
         return "Nothing to flag: no claims, hedges, loaded terms or evaluative sentences found."
-    attributed = sum(1 for c in critical.claims if c.attributed)
     parts = []
     if critical.claims:
-        parts.append(f"{plural(len(critical.claims), 'claim')} ({attributed} attributed)")
+        parts.append(plural(len(critical.claims), "claim"))
     if critical.hedges:
         parts.append(plural(len(critical.hedges), "hedge"))
     if critical.loaded_terms:
