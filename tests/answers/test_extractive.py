@@ -235,3 +235,10 @@ HIGHLIGHT_TEXT = (
 def test_value_spans_are_the_asked_for_values(question: str, shown: list[str]) -> None:
     spans = value_spans(HIGHLIGHT_TEXT, question)
     assert [HIGHLIGHT_TEXT[a:b] for a, b in spans] == shown
+
+
+def test_a_name_is_found_as_written_whatever_its_apostrophe_and_spaces() -> None:
+    text = "The motion was tabled by Erin O’Toole\u00a0Jr on Monday."
+    assert [text[a:b] for a, b in value_spans(text, "Who tabled the motion?")] == [
+        "Erin O’Toole\u00a0Jr"
+    ]

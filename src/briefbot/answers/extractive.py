@@ -191,8 +191,9 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _occurrences(text: str, surface: str) -> list[tuple[int, int]]:
-    """Where ``surface`` stands in ``text`` as whole words (any case, any run of spaces)."""
-    parts = [re.escape(p) for p in surface.split()]
+    """Where ``surface`` stands in ``text`` as whole words (any case, any run of spaces, either
+    apostrophe: ``names`` reads a normalised text)."""
+    parts = [re.escape(p).replace("'", "['’]") for p in surface.split()]
     if not parts:
         return []
     pattern = re.compile(r"(?<![\w.])" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
