@@ -94,10 +94,21 @@ def resolve_scope(
         best_of[article_id] = max(best_of.get(article_id, similarity), similarity)
     best = max(best_of.values(), default=0.0)
     if best < floor:
-        found = f"best similarity {best:.2f} < relevance floor {floor:.2f}" if hits else "no hits"
+        found = (
+            f"best similarity {best:.2f}; a topic brief needs {floor:.2f}"
+            if hits
+            else "no passage matched the search"
+        )
+        tries = ["other words for it"]
+        if since or until:
+            tries.append("a wider date range")
+        if outlet_list:
+            tries.append("all outlets")
+        tries.append("adding articles that cover it")
         raise EmptyScopeError(
-            f"no article in {store.location} matches "
-            f"{_describe(query, filters)} ({found}); nothing to brief"
+            f"The library has nothing on “{query}” in {filters.describe()}: nothing to brief. "
+            "Try " + ", ".join(tries[:-1]) + f" or {tries[-1]}.",
+            details=found,
         )
     ranked = sorted(
         (a for a, score in best_of.items() if score >= settings.brief_article_floor),
