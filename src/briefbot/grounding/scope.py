@@ -94,7 +94,7 @@ def resolve_scope(
         best_of[article_id] = max(best_of.get(article_id, similarity), similarity)
     best = max(best_of.values(), default=0.0)
     if best < floor:
-        found = (
+        figures = (
             f"best similarity {best:.2f}; a topic brief needs {floor:.2f}"
             if hits
             else "no passage matched the search"
@@ -108,7 +108,7 @@ def resolve_scope(
         raise EmptyScopeError(
             f"The library has nothing on “{query}” in {filters.describe()}: nothing to brief. "
             "Try " + ", ".join(tries[:-1]) + f" or {tries[-1]}.",
-            details=found,
+            details=figures,
         )
     ranked = sorted(
         (a for a, score in best_of.items() if score >= settings.brief_article_floor),
