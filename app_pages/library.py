@@ -110,6 +110,12 @@ with report_col:
         for skipped in report.skipped:
             where = fmt.for_display(skipped.location)
             st.markdown(f"- skipped `{where}`: {fmt.md_escape_inline(skipped.reason)}")
+        private = any("ALLOW_PRIVATE_HOSTS" in s.reason for s in report.skipped)
+        if private and bot.settings.app_intranet_hosts:
+            st.caption(
+                "An address inside your network: allow its host under “Intranet hosts” "
+                "(Web page or feed tab) to fetch it in this session."
+            )
 
 st.divider()
 flash = st.session_state.pop("library_flash", None)

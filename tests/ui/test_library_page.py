@@ -170,6 +170,7 @@ def test_an_intranet_host_allowed_for_the_session_is_fetched(
         at.button(key="FormSubmitter:url_form-Fetch and ingest").click().run()
         assert "1 skipped" in at.warning[0].value and bot.articles() == []
         assert server.requests == []
+        assert any("allow its host under “Intranet hosts”" in c.value for c in at.caption)
 
         at.text_input(key="intranet_host").input(f"http://{server.host}/anything")
         at.button(key="FormSubmitter:intranet_form-Allow for this session").click().run()
