@@ -337,10 +337,11 @@ pressing Enter until its text, then its first citation, is rendered; Framing fro
 (load average {result.get("framing_load", 0):.1f} then).
 The gap between the in-process baseline and the browser figures is the Streamlit round trip
 and Chromium's rendering, both competing for the 2 shared cores; the same script run under
-`AppTest` (no browser) takes well under 0.1 s. Framing is slow in-process too: most of
-`Briefbot.compare` is MiniLM, as the support checker embeds each claim and the sentences of
-the nearest chunks of other stored articles to look for corroboration, afresh for every
-comparison (a new `Framer` and checker each time).
+`AppTest` (no browser) takes well under 0.1 s. Most of an in-process `Briefbot.compare` is
+MiniLM: the support checker embeds each claim and the sentences of the nearest chunks of other
+stored articles to look for corroboration (two calls), afresh for every comparison (a new
+`Framer` and checker each time); the rest of the Framing figure is the round trip and drawing
+the page (the comparison table, the chart, three readings).
 """  # noqa: E501
 
 
@@ -373,6 +374,7 @@ def main() -> None:
             for shot in screenshots(demo_store, work):
                 print(f"wrote {shot.relative_to(ROOT)}")
     command = "python benchmarks/ui.py" + (f" --runs {args.runs}" if args.runs != 5 else "")
+    command += " --no-screenshots" if args.no_screenshots else ""
     text = section(result, args.runs, command)
     print(text)
     if not args.no_write:
