@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from briefbot import Briefbot, BriefbotError
+from briefbot.errors import EmptyScopeError
 from briefbot.ui import components
 from briefbot.ui import text as fmt
 
@@ -71,6 +72,12 @@ if submitted:
                 outlets=filters.outlets if by_topic else None,
                 max_words=max_words,
             )
+    except EmptyScopeError as exc:
+        st.session_state.brief_result = None
+        st.info(fmt.md_escape_inline(str(exc)), icon=":material/search_off:")
+        if exc.details:
+            with st.expander("Details"):
+                st.caption(fmt.md_escape_inline(exc.details))
     except BriefbotError as exc:
         st.session_state.brief_result = None
         st.error(fmt.md_escape_inline(str(exc)))

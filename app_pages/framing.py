@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 
 import streamlit as st
 
-from briefbot import Article, Briefbot, BriefbotError, FramingReport, SourceRef
-from briefbot.framing.report import ArticleFraming, Comparison
+from briefbot import Briefbot, BriefbotError, FramingReport
+from briefbot.citations import Citation
+from briefbot.framing.report import ArticleFraming, Comparison, Fact
 from briefbot.ui import components
 from briefbot.ui import text as fmt
 
@@ -63,18 +64,26 @@ report: FramingReport | None = st.session_state.get("framing_result")
 if report is None:
     st.stop()
 
-sources = {s.n: s for s in report.sources}
 lookup = components.article_lookup(bot)
 for notice in report.notices:
     st.info(fmt.md_escape_inline(notice), icon=":material/info:")
 
 
-def source_of(n: int) -> SourceRef | None:
-    return sources.get(n)
+def escaped(*notes: str | None) -> list[str]:
+    return [fmt.md_escape_inline(n) for n in notes if n]
 
 
-def reading(framing: ArticleFraming, lookup: Callable[[str], Article | None]) -> None:
-    """Both readings of one article side by side, with its tone figures above."""
+def finding(tag: str, citation: Citation, details: Sequence[str] = ()) -> None:
+    """One finding: its tag as a badge, the quote in bold in its paragraph, details below."""
+    head = f":gray-badge[{fmt.md_escape_inline(tag)}] " if tag.strip() else ""
+    st.markdown(head + components.quote_markdown(citation, lookup))
+    if details:
+        st.caption(" · ".join(details))
+
+
+def reading(framing: ArticleFraming) -> None:
+    """One article: its figures and the summary of each reading first; every quote behind them
+    in one box per reading, opened on demand."""
     tone = framing.tone
     cols = st.columns(4)
     cols[0].metric("Loaded terms / 1,000 words", f"{tone.loaded_per_1000_words:.1f}")
@@ -95,16 +104,14 @@ def reading(framing: ArticleFraming, lookup: Callable[[str], Article | None]) ->
         st.markdown(" ".join(fmt.sentence_markdown(s) for s in neutral.sentences) or "—")
         for note in neutral.notes:
             st.caption(fmt.md_escape_inline(note))
-        for sentence in neutral.sentences:
-            for citation in sentence.citations:
-                components.citation_expander(
-                    citation,
-                    source_of(citation.n),
-                    lookup,
-                    details=[f"_{fmt.md_escape_inline(sentence.note)}_"] if sentence.note else (),
-                )
+        cited = [(s, c) for s in neutral.sentences for c in s.citations]
+        if cited:
+            with st.expander(f"The quotes behind it ({fmt.plural(len(cited), 'quote')})"):
+                for sentence, citation in cited:
+                    note = [f"_{fmt.md_escape_inline(sentence.note)}_"] if sentence.note else []
+                    finding(f"[{citation.n}]", citation, note)
         if neutral.dropped:
-            with st.expander(f"Left out ({len(neutral.dropped)} sentences)"):
+            with st.expander(f"Left out ({fmt.plural(len(neutral.dropped), 'sentence')})"):
                 for dropped in neutral.dropped:
                     st.markdown(
                         f"- “{fmt.md_escape_inline(dropped.citation.quote)}” "
@@ -116,67 +123,67 @@ def reading(framing: ArticleFraming, lookup: Callable[[str], Article | None]) ->
         critical = framing.critical
         for note in critical.notes:
             st.caption(fmt.md_escape_inline(note))
-        st.markdown(f"**Claims and who makes them** ({len(critical.claims)})")
-        for claim in critical.claims:
-            details = [f"Attribution: {fmt.md_escape_inline(claim.attribution_label)}"]
-            if claim.hedges:
-                hedges = ", ".join(f"“{h.text}”" for h in claim.hedges)
-                details.append(f"Hedged by {fmt.md_escape_inline(hedges)}")
-            if claim.corroborations:
-                outlets = ", ".join(sorted({c.outlet for c in claim.corroborations}))
-                details.append(f"Corroborated by {fmt.md_escape_inline(outlets)}")
-            elif claim.corroboration_checked:
-                details.append("No other article in the store reports it.")
-            components.citation_expander(
-                claim.citation,
-                source_of(claim.citation.n),
-                lookup,
-                label=fmt.finding_label(claim.attribution_label, claim.citation.quote),
-                details=details,
-            )
-        sections = [
-            ("Hedges", [(h.text, h, h.note) for h in critical.hedges]),
-            (
-                "Loaded and euphemistic terms",
-                [
-                    (f"{t.text} → {t.neutral or '(drop)'}", t, f"{t.kind}; {t.note}".strip("; "))
-                    for t in critical.loaded_terms
-                ],
-            ),
-        ]
-        for title, findings in sections:
-            st.markdown(f"**{title}** ({len(findings)})")
-            for tag, finding, note in findings:
-                components.citation_expander(
-                    finding.citation,
-                    source_of(finding.citation.n),
-                    lookup,
-                    label=fmt.finding_label(tag, finding.citation.quote),
-                    details=[fmt.md_escape_inline(note)] if note else (),
+        st.markdown(fmt.md_escape_inline(fmt.critical_summary(critical)))
+        if not fmt.critical_findings(critical):
+            return
+        with st.expander("Every finding, with its quote"):
+            if critical.claims:
+                st.markdown(f"**Claims and who makes them** ({len(critical.claims)})")
+            for claim in critical.claims:
+                details = []
+                if claim.hedges:
+                    hedges = ", ".join(f"“{h.text}”" for h in claim.hedges)
+                    details.append(f"hedged by {fmt.md_escape_inline(hedges)}")
+                if claim.corroborations:
+                    outlets = ", ".join(sorted({c.outlet for c in claim.corroborations}))
+                    details.append(f"also reported by {fmt.md_escape_inline(outlets)}")
+                elif claim.corroboration_checked:
+                    details.append("no other article in the library reports it")
+                finding(claim.attribution_label, claim.citation, details)
+            if critical.hedges:
+                st.markdown(f"**Hedges** ({len(critical.hedges)})")
+            for hedge in critical.hedges:
+                finding(hedge.text, hedge.citation, escaped(hedge.note))
+            if critical.loaded_terms:
+                st.markdown(f"**Loaded and euphemistic terms** ({len(critical.loaded_terms)})")
+            for term in critical.loaded_terms:
+                note = f"{term.kind}; {term.note}".strip("; ")
+                tag = f"{term.text} → {term.neutral or '(drop)'}"
+                finding(tag, term.citation, escaped(note))
+            if critical.evaluative:
+                st.markdown(f"**The writer's own voice** ({len(critical.evaluative)})")
+            for sentence in critical.evaluative:
+                tone_note = (
+                    f"tone {fmt.tone_label(sentence.compound)} ({fmt.signed(sentence.compound)})"
                 )
-        st.markdown(f"**The writer's own voice** ({len(critical.evaluative)})")
-        for sentence in critical.evaluative:
-            components.citation_expander(
-                sentence.citation,
-                source_of(sentence.citation.n),
-                lookup,
-                label=fmt.finding_label(", ".join(sentence.cues), sentence.citation.quote),
-                details=[
-                    f"Tone {fmt.tone_label(sentence.compound)} ({fmt.signed(sentence.compound)})"
-                ],
-            )
-        st.markdown(f"**Mentioned, never quoted** ({len(critical.unquoted_parties)})")
-        for party in critical.unquoted_parties:
-            components.citation_expander(
-                party.citation,
-                source_of(party.citation.n),
-                lookup,
-                label=fmt.finding_label(f"{party.name} ({party.mentions}×)", party.citation.quote),
-            )
+                finding(", ".join(sentence.cues), sentence.citation, [tone_note])
+            if critical.unquoted_parties:
+                st.markdown(f"**Mentioned, never quoted** ({len(critical.unquoted_parties)})")
+            for party in critical.unquoted_parties:
+                finding(f"{party.name} ({party.mentions}×)", party.citation)
+
+
+def fact_lines(fact: Fact, outlets: Sequence[str]) -> None:
+    """A shared fact: each outlet's sentence, then who partly matched or left it out."""
+    reporters = ", ".join(fmt.for_display(c.outlet) for c in fact.cells)
+    st.markdown(
+        f"**Fact {fact.index}** · reported by {fact.coverage}: {fmt.md_escape_inline(reporters)}"
+    )
+    for cell in fact.cells:
+        quote = components.quote_markdown(cell.citation, lookup)
+        support = f" (support {cell.support:.2f})" if cell.support is not None else ""
+        st.markdown(f"- _{fmt.md_escape_inline(cell.outlet)}_{support}: {quote}")
+    reported = {fmt.for_display(c.outlet) for c in fact.cells}
+    maybe = {fmt.for_display(o) for o in fact.possibly_also}
+    missing = [o for o in outlets if o not in reported | maybe]
+    if maybe:
+        st.caption("Partly matched in " + fmt.md_escape_inline(", ".join(sorted(maybe))))
+    if missing:
+        st.caption("Not reported by " + fmt.md_escape_inline(", ".join(missing)))
 
 
 def comparison_view(comparison: Comparison) -> None:
-    """Facts aligned across outlets, each outlet's profile, and the chart."""
+    """The summary (counts, table, chart) first; the facts and their quotes in three boxes."""
     counts = comparison.coverage_counts()
     st.subheader("Across outlets")
     st.caption(
@@ -211,40 +218,24 @@ def comparison_view(comparison: Comparison) -> None:
         )
         st.vega_lite_chart(comparison.chart, width="content")
     outlets = [fmt.for_display(p.outlet) for p in comparison.outlets]
-    st.markdown("**Facts reported by more than one outlet**")
-    for fact in comparison.facts:
-        if fact.coverage in ("one", "unclear"):
-            continue
-        reporters = ", ".join(fmt.for_display(c.outlet) for c in fact.cells)
-        first = fact.cells[0].citation.quote if fact.cells else ""
-        with st.expander(
-            fmt.finding_label(f"Fact {fact.index} · {fact.coverage}: {reporters}", first)
-        ):
-            for cell in fact.cells:
-                quote = components.quote_markdown(cell.citation, lookup)
-                support = f" (support {cell.support:.2f})" if cell.support is not None else ""
-                st.markdown(f"_{fmt.md_escape_inline(cell.outlet)}_{support}: {quote}")
-            reported = {fmt.for_display(c.outlet) for c in fact.cells}
-            maybe = {fmt.for_display(o) for o in fact.possibly_also}
-            missing = [o for o in outlets if o not in reported | maybe]
-            if maybe:
-                st.caption("Partly matched in " + fmt.md_escape_inline(", ".join(sorted(maybe))))
-            if missing:
-                st.caption("Not reported by " + fmt.md_escape_inline(", ".join(missing)))
-    st.markdown("**Facts only one outlet reports**")
-    for outlet in outlets:
-        alone = [
-            f
-            for f in comparison.facts
-            if f.coverage == "one" and f.cells and fmt.for_display(f.cells[0].outlet) == outlet
-        ]
-        if not alone:
-            continue
-        with st.expander(f"Only in {fmt.md_escape_inline(outlet)} ({len(alone)})"):
-            for fact in alone:
-                st.markdown(
-                    f"- Fact {fact.index}: “{fmt.md_escape_inline(fact.cells[0].citation.quote)}”"
-                )
+    shared = [f for f in comparison.facts if f.coverage in ("all", "some")]
+    if shared:
+        label = f"Facts reported by more than one outlet ({len(shared)})"
+        with st.expander(label):
+            for fact in shared:
+                fact_lines(fact, outlets)
+    alone = [f for f in comparison.facts if f.coverage == "one" and f.cells]
+    if alone:
+        with st.expander(f"Facts only one outlet reports ({len(alone)})"):
+            for outlet in outlets:
+                own = [f for f in alone if fmt.for_display(f.cells[0].outlet) == outlet]
+                if own:
+                    st.markdown(f"**Only in {fmt.md_escape_inline(outlet)}** ({len(own)})")
+                for fact in own:
+                    st.markdown(
+                        f"- Fact {fact.index}: "
+                        f"“{fmt.md_escape_inline(fact.cells[0].citation.quote)}”"
+                    )
     unclear = [f for f in comparison.facts if f.coverage == "unclear" and f.cells]
     if unclear:
         with st.expander(f"Reported by one outlet, partly matched elsewhere ({len(unclear)})"):
@@ -263,10 +254,10 @@ if len(report.articles) == 1:
     only = report.articles[0]
     st.markdown(f"#### {fmt.md_escape_inline(only.title)}")
     st.caption(fmt.md_escape_inline(only.outlet))
-    reading(only, lookup)
+    reading(only)
 else:
     tabs = st.tabs([fmt.snippet(f"{a.outlet}: {a.title}", 40) for a in report.articles])
     for tab, framing in zip(tabs, report.articles, strict=True):
         with tab:
             st.markdown(f"#### {fmt.md_escape_inline(framing.title)}")
-            reading(framing, lookup)
+            reading(framing)

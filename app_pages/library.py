@@ -8,10 +8,12 @@ from pathlib import Path
 import streamlit as st
 
 from briefbot import Article, Briefbot, BriefbotError, IngestReport
+from briefbot.ingest.fetch import host_entry
 from briefbot.ui import text as fmt
 from briefbot.ui.feed_watch import feed_watch
 
 bot: Briefbot = st.session_state.briefbot
+intranet: list[str] = st.session_state.setdefault("intranet_hosts", [])
 
 st.header("Library")
 
@@ -25,7 +27,7 @@ def run_ingest(sources: list[str], *, web_only: bool = False) -> None:
 
     try:
         if web_only:
-            report = bot.ingest_urls(sources, progress=progress)
+            report = bot.ingest_urls(sources, progress=progress, intranet_hosts=intranet)
         else:
             report = bot.ingest(sources, progress=progress)
     except BriefbotError as exc:
@@ -34,6 +36,7 @@ def run_ingest(sources: list[str], *, web_only: bool = False) -> None:
         return
     bar.empty()
     st.session_state.ingest_report = report
+    st.rerun()  # the sidebar's article count was drawn before this ingest
 
 
 ingest_col, report_col = st.columns([3, 2], gap="large")
@@ -64,6 +67,30 @@ with ingest_col:
         wanted = [u.strip() for u in urls.splitlines() if u.strip()]
         if st.form_submit_button("Fetch and ingest", type="primary") and wanted:
             run_ingest(wanted, web_only=True)
+    if bot.settings.app_intranet_hosts:
+        with url_tab, st.expander("Intranet hosts", expanded=bool(intranet)):
+            st.caption(
+                "Addresses inside your network are refused unless you allow their host here, "
+                "for this browser session only. Cloud metadata addresses stay refused."
+            )
+            with st.form("intranet_form", clear_on_submit=True, border=False):
+                typed = st.text_input(
+                    "Host or host:port", key="intranet_host", placeholder="news.intranet:8080"
+                )
+                if st.form_submit_button("Allow for this session") and typed.strip():
+                    try:
+                        entry = host_entry(typed)
+                    except BriefbotError as exc:
+                        st.error(fmt.md_escape_inline(str(exc)))
+                    else:
+                        if entry not in intranet:
+                            intranet.append(entry)
+            for index, entry in enumerate(intranet):
+                row = st.container(horizontal=True, vertical_alignment="center")
+                row.markdown(f"`{entry}`")
+                if row.button("Remove", key=f"intranet_remove_{index}"):
+                    intranet.remove(entry)
+                    st.rerun()
     feed_watch(bot)
 
 with report_col:
@@ -85,6 +112,12 @@ with report_col:
         for skipped in report.skipped:
             where = fmt.for_display(skipped.location)
             st.markdown(f"- skipped `{where}`: {fmt.md_escape_inline(skipped.reason)}")
+        private = any("ALLOW_PRIVATE_HOSTS" in s.reason for s in report.skipped)
+        if private and bot.settings.app_intranet_hosts:
+            st.caption(
+                "An address inside your network: allow its host under “Intranet hosts” "
+                "(Web page or feed tab) to fetch it in this session."
+            )
 
 st.divider()
 flash = st.session_state.pop("library_flash", None)
@@ -119,6 +152,14 @@ st.dataframe(
     ],
     hide_index=True,
     width="stretch",
+    column_config={
+        # pixels: together they fit the page beside the sidebar, so no column is cut off
+        "Title": st.column_config.TextColumn("Title", width=320),
+        "Outlets": st.column_config.TextColumn("Outlets", width=160),
+        "Published": st.column_config.TextColumn("Published", width=90),
+        "Chunks": st.column_config.NumberColumn("Chunks", width=65),
+        "Id": st.column_config.TextColumn("Id", width=150),
+    },
 )
 
 by_id = {a.id: a for a in shown}
@@ -165,7 +206,8 @@ if opened in by_id:
     else:
         with st.container(border=True):
             st.markdown(f"#### {fmt.md_escape_inline(article.title)}")
-            byline = [", ".join(article.outlets), fmt.date_label(article.published)]
+            outlets = ", ".join(article.outlets) or "unknown outlet"
+            byline = [outlets, fmt.date_label(article.published)]
             if article.authors:
                 byline.append(", ".join(article.authors))
             st.caption(fmt.md_escape_inline(" · ".join(byline)))

@@ -26,6 +26,7 @@ def main() -> None:
         [python, "qa.py", "--store", args.store],
         [python, "load.py", "--store", args.store],
         [python, "briefs.py"],
+        [python, "story.py"],
         [python, "verify.py"],
         [python, "framing.py", "--embedder", "minilm"],
         [python, "ui.py"],

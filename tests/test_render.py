@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from markdown_it import MarkdownIt
 
 from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
-from briefbot.render import escape_markdown, render_markdown, render_text, safe_url
+from briefbot.render import (
+    escape_markdown,
+    marked_line,
+    plain_mark,
+    render_markdown,
+    render_text,
+    safe_url,
+)
 
 
 def citation(n: int, quote: str) -> Citation:
@@ -137,3 +144,23 @@ def test_text_drops_terminal_control_characters() -> None:
         sources=[source(1)],
     )
     assert "\x1b" not in render_text(hostile)
+
+
+def test_text_marks_the_asked_for_value_in_its_quote() -> None:
+    text = "Pyongyang is sending \ue000approximately 5,000\u00a0engineers\ue001."
+    start = text.index("5,000")
+    citation = Citation(
+        n=1,
+        article_id="a",
+        chunk_id="a:0",
+        start=0,
+        end=len(text),
+        quote=text,
+        highlights=[(start, start + 5)],
+    )
+    assert marked_line(citation, plain_mark) == (
+        "Pyongyang is sending approximately *5,000* engineers."
+    )
+    assert marked_line(citation.model_copy(update={"highlights": []}), plain_mark) == (
+        "Pyongyang is sending approximately 5,000 engineers."
+    )

@@ -21,6 +21,11 @@ class Citation(BaseModel):
     start: int = Field(description="Offset in the article text.")
     end: int
     quote: str = Field(description="article.text[start:end], copied by code, never by a model.")
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Ranges of the article text inside the quote that hold what the question "
+        'asked for (the number of a "how many", the date of a "when"); shown highlighted.',
+    )
 
 
 class CitedSentence(BaseModel):

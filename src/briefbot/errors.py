@@ -84,4 +84,12 @@ class PromptError(BriefbotError):
 
 
 class EmptyScopeError(BriefbotError):
-    """A brief or comparison was asked for over nothing (no articles, nothing found)."""
+    """A brief or comparison was asked for over nothing (no articles, nothing found).
+
+    ``details`` holds the figures behind it (similarities, floors) for whoever wants them;
+    the message itself is for a reporter.
+    """
+
+    def __init__(self, message: str, details: str | None = None) -> None:
+        self.details = details
+        super().__init__(message)

@@ -116,12 +116,23 @@ class Briefbot:
         with self._lock:
             return self.ingestor.ingest([str(s) for s in sources], progress)
 
-    def ingest_urls(self, urls: Iterable[str], progress: Progress | None = None) -> IngestReport:
+    def ingest_urls(
+        self,
+        urls: Iterable[str],
+        progress: Progress | None = None,
+        intranet_hosts: Sequence[str] = (),
+    ) -> IngestReport:
         """Web pages and feeds only (the app's URL box): anything that is not an http(s) URL
-        is skipped, never read as a file or folder of the machine briefbot runs on."""
+        is skipped, never read as a file or folder of the machine briefbot runs on.
+
+        ``intranet_hosts`` may be fetched from private addresses for this call only (hosts a
+        reporter allowed for their session; see ``Settings.app_intranet_hosts``)."""
         wanted = [u.strip() for u in urls if u.strip()]
         web = [u for u in wanted if _is_web_address(u)]
-        report = self.ingest(web, progress) if web else IngestReport()
+        report = IngestReport()
+        if web:
+            with self._lock:
+                report = self.ingestor.ingest(web, progress, intranet_hosts)
         for entry in wanted:
             if entry not in web:
                 report.skipped.append(

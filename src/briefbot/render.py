@@ -9,9 +9,10 @@ into links or markup. Unsupported sentences are always visibly flagged.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlparse
 
-from briefbot.citations import CitedSentence, CitedText, SourceRef
+from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
 from briefbot.text.clean import one_line
 
 UNSUPPORTED_MARK = "[unsupported]"
@@ -86,6 +87,41 @@ def quotes_by_source(text: CitedText) -> dict[int, list[str]]:
     return quotes
 
 
+Mark = Callable[[str], str]
+"""How plain text shows an asked-for value inside a quote."""
+
+
+def plain_mark(value: str) -> str:
+    """``*5,000*``: the value a "how many" asked for, in text that has no colours."""
+    return f"*{value}*"
+
+
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters, removed from the quote first
+_MARKED = re.compile(f"{_OPEN}(.*?){_CLOSE}")
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(_OPEN, "").replace(_CLOSE, "")
+
+
+def marked_line(citation: Citation, mark: Mark) -> str:
+    """The quote on one line, its highlights (``Citation.highlights``) passed through ``mark``."""
+    quote = citation.quote
+    spans = sorted(
+        (max(0, a - citation.start), min(len(quote), b - citation.start))
+        for a, b in citation.highlights
+    )
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        if start < last or start >= end:
+            continue
+        parts += [_unmarked(quote[last:start]), _OPEN, _unmarked(quote[start:end]), _CLOSE]
+        last = end
+    parts.append(_unmarked(quote[last:]))
+    return _MARKED.sub(lambda m: mark(m.group(1).strip()), one_line("".join(parts)))
+
+
 def source_line(source: SourceRef) -> str:
     """ "Title — Outlet, 2024-10-01 — URL" from the source's facts (not escaped)."""
     parts = [one_line(source.title) or "(untitled)"]
@@ -107,8 +143,22 @@ def _flag(sentence: CitedSentence) -> str:
     return f"{UNSUPPORTED_MARK}{note}"
 
 
-def render_text(text: CitedText) -> str:
-    """Plain text: notices, sentences with ``[n]``, then numbered sources and their quotes."""
+def _marked_quotes(text: CitedText, mark: Mark) -> dict[int, list[str]]:
+    """``quotes_by_source`` with each quote's asked-for values passed through ``mark``."""
+    quotes: dict[int, list[str]] = {}
+    seen: set[str] = set()
+    for sentence in text.sentences:
+        for citation in sentence.citations:
+            plain = f"{citation.n}\n{one_line(citation.quote)}"
+            if plain not in seen:
+                seen.add(plain)
+                quotes.setdefault(citation.n, []).append(marked_line(citation, mark))
+    return quotes
+
+
+def render_text(text: CitedText, mark: Mark = plain_mark) -> str:
+    """Plain text: notices, sentences with ``[n]``, then numbered sources and their quotes
+    (what the question asked for passed through ``mark``)."""
     lines = [f"Note: {one_line(n)}" for n in text.notices]
     if text.refused:
         lines.append(f"No answer: {one_line(text.refusal_reason or NO_ANSWER)}")
@@ -125,7 +175,7 @@ def render_text(text: CitedText) -> str:
             piece += f" {_flag(sentence)}"
         body.append(piece)
     lines.append(" ".join(body))
-    quotes = quotes_by_source(text)
+    quotes = _marked_quotes(text, mark)
     if text.sources:
         lines += ["", "Sources:"]
         for source in text.sources:

@@ -160,6 +160,13 @@ class Settings(BaseSettings):
         "loopback or link-local address: an explicit allowlist for intranets and tests. "
         "Env var as JSON, e.g. BRIEFBOT_FETCH_ALLOWED_HOSTS='[\"news.intranet:8080\"]'.",
     )
+    app_intranet_hosts: bool = Field(
+        default=True,
+        description="Let a reporter allow one intranet host (host or host:port) for their own "
+        "session from the app's Library page; its private or loopback addresses are then "
+        "fetched, cloud metadata never. Set false on a server people reach who must not reach "
+        "the intranet through it (docs/security.md).",
+    )
     fetch_proxy: SecretStr | None = Field(
         default=None,
         description="HTTP proxy for fetching articles and feeds, e.g. http://proxy.newsroom:3128 "

@@ -181,6 +181,10 @@ def test_seed_question_answers_with_the_cited_figure(real_seed_bot: Briefbot) ->
             assert citation.quote == article.text[citation.start : citation.end]
     assert "5,000" in answer.sentences[0].citations[0].quote
     assert [s.n for s in answer.sources] == [1]
+    # the figure asked for is marked in the lead sentence's quote, and nothing else is
+    (highlight,) = answer.sentences[0].citations[0].highlights
+    assert article.text[highlight[0] : highlight[1]] == "5,000"
+    assert not any(c.highlights for s in answer.sentences[1:] for c in s.citations)
 
 
 @pytest.mark.real_model

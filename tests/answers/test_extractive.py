@@ -10,6 +10,7 @@ from briefbot.answers.extractive import (
     answer_type,
     calendar_dates,
     focus_words,
+    value_spans,
 )
 from briefbot.answers.types import Answer
 from briefbot.citations import Passage
@@ -244,3 +245,31 @@ def test_a_follow_up_skips_what_was_said_unless_nothing_else_answers(
     everything = passages[0].citation(0, len(text))
     again = engine.answer("Do the deminers clear mines?", passages, said=[everything])
     assert not again.refused and again.sentences, "all said before: say it again"
+
+
+HIGHLIGHT_TEXT = (
+    "North Korea is sending 5,000 engineers and 1,000 deminers to Russia, officials said on "
+    "Oct. 3, 2024."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [
+        ("How many engineers is North Korea sending?", ["5,000"]),
+        ("How many deminers?", ["1,000"]),
+        ("When did officials say so?", ["Oct. 3, 2024"]),
+        ("Where is North Korea sending engineers?", ["Russia"]),
+        ("What did officials say?", []),
+    ],
+)
+def test_value_spans_are_the_asked_for_values(question: str, shown: list[str]) -> None:
+    spans = value_spans(HIGHLIGHT_TEXT, question)
+    assert [HIGHLIGHT_TEXT[a:b] for a, b in spans] == shown
+
+
+def test_a_name_is_found_as_written_whatever_its_apostrophe_and_spaces() -> None:
+    text = "The motion was tabled by Erin O’Toole\u00a0Jr on Monday."
+    assert [text[a:b] for a, b in value_spans(text, "Who tabled the motion?")] == [
+        "Erin O’Toole\u00a0Jr"
+    ]

@@ -36,6 +36,9 @@ def test_ask_text_and_markdown(runner: CliRunner, real_seed_store: Path) -> None
     text = runner.invoke(app, ["--store", str(real_seed_store), "ask", QUESTION])
     assert text.exit_code == 0, text.output
     assert "5,000 engineers" in text.stdout and "[1]" in text.stdout and "Sources:" in text.stdout
+    # piped, the figure asked for is marked in its quote with asterisks, not escape codes
+    assert "approximately *5,000* engineers" in text.stdout.split("Sources:")[1]
+    assert "\x1b" not in text.stdout
     markdown = runner.invoke(app, ["ask", QUESTION, "--markdown", "--store", str(real_seed_store)])
     assert "[^1]:" in markdown.stdout
 

@@ -37,8 +37,15 @@ def test_ingest_list_show_search_delete(tmp_path: Path) -> None:
     [article] = json.loads(out)
     assert article["title"].startswith("North Korea Deploys")
 
+    code, out, _ = run("articles", "--store", store)
+    assert out.rstrip().endswith("\n1 article"), "one article, not 1 articles"
+
     code, out, _ = run("show", article["id"], "--store", store)
     assert code == 0 and "Yonhap" in out
+    assert "unknown outlet · undated · " in out, "no empty outlet or author fields"
+
+    code, out, _ = run("search", "engineers demining", "-k", "1", "--store", store)
+    assert "— unknown outlet, undated" in out
 
     code, out, _ = run("search", "engineers demining", "-k", "2", "--json", "--store", store)
     hits = json.loads(out)

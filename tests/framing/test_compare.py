@@ -260,3 +260,28 @@ def test_the_chart_reads_plainly_with_neutral_colours() -> None:
     layers = framing_chart(profiles)["spec"]["layer"]
     assert [layer["mark"]["type"] for layer in layers] == ["bar", "text"], "zero bars get a figure"
     assert '"color": {"field"' not in spec, "no outlet gets a colour of its own"
+
+
+def test_corroboration_embeds_in_two_calls_not_one_per_claim(
+    bot: Briefbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every claim, then every candidate sentence, in one call each: MiniLM calls are what
+    made Framing slow (14 calls for three short articles, 5 now)."""
+    from briefbot.framing.framer import Framer
+
+    wire = make_article(WIRE_COPY, "Harbour Wire", "Engineers to Russia")
+    agency = make_article(AGENCY_COPY, "Agency", "Pyongyang sends engineers")
+    bot.ingest_articles([wire, agency])
+    corroborate = Framer._corroborate
+    calls: list[int] = []
+
+    def counted(self: Framer, *args: object) -> None:
+        before = len(bot.embedder.calls)  # type: ignore[attr-defined]
+        corroborate(self, *args)  # type: ignore[arg-type]
+        calls.extend(bot.embedder.calls[before:])  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Framer, "_corroborate", counted)
+    report = bot.compare([wire.id, agency.id])
+    claims = [c for a in report.articles for c in a.critical.claims]
+    assert len(claims) >= 3 and all(c.corroboration_checked for c in claims)
+    assert len(calls) <= 2, calls

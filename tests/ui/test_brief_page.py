@@ -46,7 +46,15 @@ def test_topic_that_finds_nothing_says_so(seed_bot: Briefbot, make_app: AppFacto
     at.button(key="FormSubmitter:brief_form-Write the brief").click().run()
 
     assert not at.exception
-    assert at.error, "an empty scope is an error message, never an empty brief"
+    assert not at.error, "finding nothing is a notice, not an error"
+    (notice,) = at.info
+    text = notice.value.replace("\\", "")
+    assert text.startswith("The library has nothing on “zzzz qqqq xxxx” in all articles")
+    assert "Try other words for it or adding articles that cover it." in text
+    assert str(seed_bot.settings.store_path) not in text, "no file path in the app"
+    (details,) = at.expander
+    assert details.label == "Details" and "best similarity" in details.caption[0].value
+    assert str(seed_bot.settings.store_path) not in details.caption[0].value
     assert at.session_state["brief_result"] is None
 
 

@@ -59,6 +59,11 @@ def test_question_answer_and_citation_in_a_real_browser(server: str) -> None:
         shown = quote.inner_text()
         assert "5,000 engineers" in shown
         assert shown in seed_text, "the bold quote is an exact span of the seed article"
+        # the figure asked for is highlighted inside the quote, and only it
+        marked = quote.locator("span")
+        assert [marked.nth(i).inner_text() for i in range(marked.count())] == ["5,000"]
+        background = marked.first.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert background not in ("rgba(0, 0, 0, 0)", "transparent")
         assert "North Korea Deploys 5,000 Troops" in citation.inner_text()
         page.screenshot(path=ARTIFACTS / "browser-chat.png", full_page=True)
 

@@ -33,7 +33,8 @@ def test_question_gets_a_cited_answer_with_its_quote(
     (expander,) = [e for e in at.expander if e.label.startswith("\\[1\\]")]
     inside = "\n".join(m.value for m in expander.markdown).replace("\\", "")
     quote = answer.sentences[0].citations[0].quote.strip()
-    assert f"**{quote}**" in inside, "the quoted span is shown in bold inside its paragraph"
+    marked = quote.replace("5,000", ":orange-background[5,000]", 1)
+    assert f"**{marked}**" in inside, "the quote in bold in its paragraph, the figure marked"
     byline = expander.caption[0].value.replace("\\", "")
     assert byline.startswith("**North Korea Deploys 5,000 Troops to Russia")
     assert byline.endswith("unknown outlet · undated")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -33,16 +34,23 @@ def test_one_article_shows_both_readings(seed_bot: Briefbot, make_app: AppFactor
     assert [s.value for s in at.subheader] == ["Neutral reading", "Critical reading"]
     assert any("no cross-outlet comparison" in i.value.replace("\\", "") for i in at.info)
 
-    labels = [e.label.replace("\\", "") for e in at.expander]
-    assert any(label.startswith("**South Korea’s Yonhap news agency") for label in labels)
+    # the summary is on the page; the findings and their quotes in one box per reading
+    summary = next(m.value.replace("\\", "") for m in at.markdown if " claims; " in m.value)
+    assert [e.label for e in at.expander] == [
+        "The quotes behind it (10 quotes)",
+        "Left out (10 sentences)",
+        "Every finding, with its quote",
+    ]
+    assert summary.startswith("20 claims; 14 hedges; 5 loaded terms;")
+    findings = next(e for e in at.expander if e.label == "Every finding, with its quote")
+    lines = [m.value.replace("\\", "") for m in findings.markdown]
+    assert any(line.startswith(":gray-badge[South Korea’s Yonhap news agency") for line in lines)
     assert any(
-        label.startswith("**special military operation → war/invasion**") for label in labels
+        line.startswith(":gray-badge[special military operation → war/invasion]") for line in lines
     )
-    assert any(label.startswith("**reportedly**") for label in labels)
-
-    hedge = next(e for e in at.expander if e.label.replace("\\", "").startswith("**reportedly**"))
+    hedge = next(line for line in lines if line.startswith(":gray-badge[reportedly]"))
     quote = next(h for h in report.articles[0].critical.hedges if h.text == "reportedly")
-    assert f"**{quote.citation.quote}**" in hedge.markdown[-1].value.replace("\\", "")
+    assert f"**{quote.citation.quote}**" in hedge
 
 
 def test_three_outlets_are_compared(story_bot: Briefbot, make_app: AppFactory) -> None:
@@ -62,22 +70,36 @@ def test_three_outlets_are_compared(story_bot: Briefbot, make_app: AppFactory) -
     assert "dictatorship" in tribune["Loaded terms"]
     assert at.get("vega_lite_chart"), "the loaded-term and tone chart is drawn"
 
-    facts = [e for e in at.expander if e.label.startswith("**Fact ")]
+    # summary first: three boxes for the facts, two or three per article, not one per finding
+    labels = [e.label for e in at.expander]
+    assert len(labels) <= 3 + 3 * 3, labels
     shared_facts = [f for f in report.comparison.facts if f.coverage in ("all", "some")]
-    assert len(facts) == len(shared_facts)
-    alone = [e for e in at.expander if e.label.startswith("Only in ")]
+    (facts,) = [e for e in at.expander if e.label.startswith("Facts reported by more than one")]
+    assert facts.label.endswith(f"({len(shared_facts)})")
+    heads = [m for m in facts.markdown if m.value.startswith("**Fact ")]
+    assert len(heads) == len(shared_facts)
     only = [f for f in report.comparison.facts if f.coverage == "one"]
-    assert sum(len(e.markdown) for e in alone) == len(only)
+    (alone,) = [e for e in at.expander if e.label.startswith("Facts only one outlet reports")]
+    assert sum(m.value.startswith("- Fact ") for m in alone.markdown) == len(only)
     unclear = [f for f in report.comparison.facts if f.coverage == "unclear"]
     partly = [e for e in at.expander if e.label.startswith("Reported by one outlet, partly")]
     assert sum(len(e.markdown) for e in partly) == len(unclear)
     # The wire and the seed report the 5,000 engineers in different words: one fact, with
     # the checker's support shown; the tribune's sentence mixes in other claims, so it is a
     # partial match, never "only in the Evening Tribune".
-    shared = next(e for e in facts if "5,000" in e.label)
-    reporters = {m.value.split("_")[1] for m in shared.markdown if m.value.startswith("_")}
+    lines = [m.value for m in facts.markdown]
+    start = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("**Fact ") and any("5,000" in later for later in lines[i + 1 : i + 4])
+    )
+    cells = [line for line in lines[start + 1 :] if line.startswith("- _")]
+    reporters = {line.split("_")[1] for line in cells[:3]}
     assert {"Harbour Wire", "unknown outlet"} <= reporters
-    assert any("(support 0." in m.value for m in shared.markdown)
+    assert any("(support 0." in line for line in cells)
+    # plurals are right wherever a count is shown
+    texts = labels + [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not [t for t in texts if re.search(r"\b1 (sentences|quotes|facts|claims|hedges)\b", t)]
     tribune_only = [
         f.cells[0].citation.quote for f in only if f.cells[0].outlet == "Evening Tribune"
     ]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from briefbot import Briefbot
+from briefbot.ingest.fetch import Fetcher, host_entry
+from tests.hardening.servers import html, redirect, serve
 from tests.ui.conftest import (
     HOSTILE_TITLE,
     AppFactory,
@@ -126,3 +131,95 @@ def test_url_box_never_reads_files_on_the_server(
     assert bot.search("home address Harbour Lane") == []
     skipped = [m.value for m in at.markdown if m.value.startswith("- skipped")]
     assert all("not a web address" in line for line in skipped)
+
+
+def test_sidebar_count_follows_an_upload(seed_bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(seed_bot).switch_page("app_pages/library.py").run()
+    assert any(c.value.endswith("· 1 article") for c in at.sidebar.caption)
+
+    at.file_uploader(key="upload_files").set_value(("bridge.txt", STORY, "text/plain"))
+    at.button(key="FormSubmitter:upload_form-Ingest files").click().run()
+
+    assert not at.exception
+    assert any(c.value.endswith("· 2 articles") for c in at.sidebar.caption)
+    assert any(s.value.startswith("1 added") for s in at.success), "the report survives"
+
+
+def test_columns_have_widths_so_outlets_are_not_cut_off(
+    seed_bot: Briefbot, make_app: AppFactory
+) -> None:
+    at = make_app(seed_bot).switch_page("app_pages/library.py").run()
+    (table,) = at.dataframe
+    config = json.loads(table.proto.columns)
+    widths = {name: config[name]["width"] for name in config if name in table.value.columns}
+    assert set(widths) == {"Title", "Outlets", "Published", "Chunks", "Id"}
+    assert widths["Outlets"] >= 150 and widths["Id"] >= 140  # 16 hex digits shown whole
+    assert sum(widths.values()) <= 800  # the page's width at 1400 px beside the sidebar
+
+
+def test_an_intranet_host_allowed_for_the_session_is_fetched(
+    bot: Briefbot, make_app: AppFactory
+) -> None:
+    """Refused by default; allowed on the page, its pages are fetched in this session only,
+    and a redirect from it to another local server is still refused."""
+    with serve({"/article": html()}) as other, serve() as server:
+        server.routes["/article"] = html()
+        server.routes["/to-other"] = redirect(f"{other.base}/article")
+        at = make_app(bot).switch_page("app_pages/library.py").run()
+        at.text_area(key="ingest_urls").input(f"{server.base}/article")
+        at.button(key="FormSubmitter:url_form-Fetch and ingest").click().run()
+        assert "1 skipped" in at.warning[0].value and bot.articles() == []
+        assert server.requests == []
+        assert any("allow its host under “Intranet hosts”" in c.value for c in at.caption)
+
+        at.text_input(key="intranet_host").input(f"http://{server.host}/anything")
+        at.button(key="FormSubmitter:intranet_form-Allow for this session").click().run()
+        assert at.session_state["intranet_hosts"] == [server.host]
+        assert any(m.value == f"`{server.host}`" for m in at.markdown)
+
+        at.text_area(key="ingest_urls").input(f"{server.base}/article\n{server.base}/to-other")
+        at.button(key="FormSubmitter:url_form-Fetch and ingest").click().run()
+        assert not at.exception
+        assert "1 added" in at.warning[0].value and "1 skipped" in at.warning[0].value
+        assert [a.url for a in bot.articles()] == [f"{server.base}/article"]
+        assert other.requests == []
+
+        # another session of the same server is not allowed anything
+        fresh = make_app(bot).switch_page("app_pages/library.py").run()
+        fresh.text_area(key="ingest_urls").input(f"{server.base}/to-other")
+        fresh.button(key="FormSubmitter:url_form-Fetch and ingest").click().run()
+        assert "1 skipped" in fresh.warning[0].value
+
+
+def test_a_bad_intranet_host_is_a_message(bot: Briefbot, make_app: AppFactory) -> None:
+    at = make_app(bot).switch_page("app_pages/library.py").run()
+    at.text_input(key="intranet_host").input("not a host")
+    at.button(key="FormSubmitter:intranet_form-Allow for this session").click().run()
+    assert "not a host name" in at.error[0].value
+    assert at.session_state["intranet_hosts"] == []
+
+
+def test_the_allow_control_is_off_when_the_settings_say_so(
+    bot: Briefbot, make_app: AppFactory
+) -> None:
+    bot.settings = bot.settings.model_copy(update={"app_intranet_hosts": False})
+    at = make_app(bot).switch_page("app_pages/library.py").run()
+    assert "Intranet hosts" not in [e.label for e in at.expander]
+
+
+@pytest.mark.parametrize(
+    ("typed", "entry"),
+    [
+        ("News.Intranet", "news.intranet"),
+        ("news.intranet:8080", "news.intranet:8080"),
+        ("http://10.0.0.5:81/feed.xml", "10.0.0.5:81"),
+    ],
+)
+def test_host_entry_reads_what_a_reporter_types(typed: str, entry: str) -> None:
+    assert host_entry(typed) == entry
+
+
+def test_a_session_host_never_opens_metadata_addresses(bot: Briefbot) -> None:
+    fetcher = Fetcher(bot.settings, ["169.254.169.254"])
+    with pytest.raises(Exception, match="link-local"):
+        fetcher.check("http://169.254.169.254/latest/meta-data/")

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from briefbot.answers.extractive import ExtractiveEngine
+from briefbot.answers.extractive import ExtractiveEngine, value_spans
 from briefbot.answers.followups import ExtractiveRewriter
 from briefbot.answers.types import Answer, AnswerEngine, TextCallback, passages_from_hits
 from briefbot.backends.embedders import Embedder
@@ -71,6 +71,21 @@ def not_relevant_details(retrieval: RetrievalResult, floor: float) -> str:
         f"The {len(retrieval.hits)} closest passages were not close enough to answer from "
         f"(best similarity {retrieval.best_score:.2f}; answers need {floor:.2f})."
     )
+
+
+def highlight_answer(answer: Answer, question: str) -> Answer:
+    """The answer with the asked-for values (``value_spans``) marked in its first sentence's
+    quotes: the sentence that answers a "how many / who / when / where" comes first."""
+    if not answer.sentences:
+        return answer
+    lead = answer.sentences[0]
+    citations = []
+    for citation in lead.citations:
+        spans = value_spans(citation.quote, question)
+        shifted = [(citation.start + a, citation.start + b) for a, b in spans]
+        citations.append(citation.model_copy(update={"highlights": shifted}))
+    sentences = [lead.model_copy(update={"citations": citations}), *answer.sentences[1:]]
+    return answer.model_copy(update={"sentences": sentences})
 
 
 class Answerer:
@@ -154,7 +169,7 @@ class Answerer:
             )
         passages = passages_from_hits(retrieval.hits)
         said = [c for turn in history or () for s in turn.sentences for c in s.citations]
-        answer = self._answer(query, passages, on_text, said)
+        answer = highlight_answer(self._answer(query, passages, on_text, said), query)
         return answer.model_copy(
             update={
                 "question": question,

@@ -115,13 +115,9 @@ def answer_type(question: str) -> AnswerType:
     return "any"
 
 
-def calendar_dates(text: str) -> set[str]:
-    """Dates as ISO-like strings, most specific form only ("July 21, 2017" -> "2017-07-21").
-
-    Partial dates keep what is known ("2017-07", "07-21", "2017"); relative days ("last
-    week") are kept as words.
-    """
-    found: set[str] = set()
+def _date_matches(text: str) -> list[tuple[str, int, int]]:
+    """``(value, start, end)`` of each date in ``text``, most specific form only."""
+    found: list[tuple[str, int, int]] = []
     covered_spans: list[tuple[int, int]] = []
     for pattern, (month_group, day_group, year_group) in _FULL_DATES:
         for match in pattern.finditer(text):
@@ -131,12 +127,21 @@ def calendar_dates(text: str) -> set[str]:
             month = _MONTH_NUMBER[match.group(month_group)[:3].lower()]
             day = f"-{int(match.group(day_group)):02d}" if day_group else ""
             year = f"{match.group(year_group)}-" if year_group else ""
-            found.add(f"{year}{month:02d}{day}")
+            found.append((f"{year}{month:02d}{day}", *match.span()))
     for match in _YEAR.finditer(text):
         if not any(a <= match.start() < b for a, b in covered_spans):
-            found.add(match.group(0))
-    found |= {m.group(0).lower() for m in _RELATIVE_DAY.finditer(text)}
+            found.append((match.group(0), *match.span()))
+    found += [(m.group(0).lower(), *m.span()) for m in _RELATIVE_DAY.finditer(text)]
     return found
+
+
+def calendar_dates(text: str) -> set[str]:
+    """Dates as ISO-like strings, most specific form only ("July 21, 2017" -> "2017-07-21").
+
+    Partial dates keep what is known ("2017-07", "07-21", "2017"); relative days ("last
+    week") are kept as words.
+    """
+    return {value for value, _, _ in _date_matches(text)}
 
 
 def specificity(values: set[str], kind: AnswerType) -> float:
@@ -169,6 +174,69 @@ def typed_values(text: str, kind: AnswerType, question: str) -> set[str]:
             found_names = names(text)
         return {n.lower() for n in found_names} - asked
     return set()
+
+
+_FOCUS_WINDOW = 4
+"""Words after a number in which the counted thing must appear for the number to be its count."""
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _occurrences(text: str, surface: str) -> list[tuple[int, int]]:
+    """Where ``surface`` stands in ``text`` as whole words (any case, any run of spaces, either
+    apostrophe: ``names`` reads a normalised text)."""
+    parts = [re.escape(p).replace("'", "['’]") for p in surface.split()]
+    if not parts:
+        return []
+    pattern = re.compile(r"(?<![\w.])" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def _counts(after: str, focus: Sequence[str]) -> bool:
+    """Whether the counted thing follows a number closely, before any other number."""
+    words: list[str] = []
+    for word in after.split()[:_FOCUS_WINDOW]:
+        if word[:1].isdigit():
+            break
+        words.append(word)
+    vocabulary = set(content_words(" ".join(words)))
+    return all(covered(w, vocabulary) for w in focus)
+
+
+def value_spans(text: str, question: str) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` holding a value of the kind ``question`` asks for.
+
+    The number of a "how many X" is the one X follows closely ("5,000 engineers"), when the
+    text has one; otherwise every number the question does not already hold. Empty for a
+    question of no particular kind.
+    """
+    kind = answer_type(question)
+    if kind == "any":
+        return []
+    values = typed_values(text, kind, question)
+    if not values:
+        return []
+    if kind == "date":
+        return _merged([(a, b) for value, a, b in _date_matches(text) if value in values])
+    spans: list[tuple[int, int]] = []
+    if kind == "number":
+        surfaces = numbers(text)
+        for value in values:
+            spans += _occurrences(text, surfaces[value])
+        focus = focus_words(question)
+        counting = [(a, b) for a, b in spans if focus and _counts(text[b:], focus)]
+        return _merged(counting or spans)
+    for name in values:
+        spans += _occurrences(text, name)
+    return _merged(spans)
 
 
 @dataclass

@@ -22,6 +22,21 @@ from briefbot.errors import EmptyScopeError, LLMError
 from briefbot.grounding.scope import Scope, SearchFn, article_passages, resolve_scope
 from briefbot.settings import Settings
 
+LEFT_OUT_TITLES = 3
+"""Titles a left-out notice names before it says "and N more"."""
+
+
+def left_out_notice(scope: Scope) -> str:
+    """Which matched articles the brief leaves out as another story, by title."""
+    titles = [f"“{a.title}”" for a in scope.left_out[:LEFT_OUT_TITLES]]
+    more = len(scope.left_out) - len(titles)
+    named = ", ".join(titles) + (f" and {more} more" if more else "")
+    count = len(scope.left_out)
+    return (
+        f"Left out {count} article{'s' if count != 1 else ''} that came up for “{scope.query}” "
+        f"but {'are' if count != 1 else 'is'} about another story: {named}."
+    )
+
 
 class Briefer:
     """Builds briefs over a store; ``Briefbot.brief`` delegates here."""
@@ -68,6 +83,14 @@ class Briefer:
             outlets=outlets,
         )
         passages = article_passages(scope.articles, self.store.chunks_of)
+        brief = self._write(scope, passages, budget, mode)
+        if scope.left_out:
+            brief = brief.model_copy(update={"notices": [*brief.notices, left_out_notice(scope)]})
+        return brief
+
+    def _write(
+        self, scope: Scope, passages: Sequence[Passage], budget: int, mode: BriefMode
+    ) -> Brief:
         if mode == "extractive" or (mode == "auto" and not self.settings.llm_configured):
             return self.extractive(scope, passages, budget)
         writer = LLMBriefWriter(

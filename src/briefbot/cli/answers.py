@@ -12,7 +12,7 @@ from briefbot.cli.common import StoreOption, command, err_console, json_text, st
 from briefbot.cli.options import parse_day
 from briefbot.facade import Briefbot
 from briefbot.models import SearchFilters
-from briefbot.render import render_markdown, render_text
+from briefbot.render import Mark, plain_mark, render_markdown, render_text
 from briefbot.settings import load_settings
 
 CHAT_HISTORY_TURNS = 5
@@ -65,13 +65,23 @@ def _filters(
     return None if filters.is_empty() and filters.as_of is None else filters
 
 
+def terminal_mark(value: str) -> str:
+    """The asked-for value in bold reverse video, for a terminal."""
+    return f"\x1b[1;7m{value}\x1b[0m"
+
+
+def _mark() -> Mark:
+    """Reverse video on a terminal; ``*5,000*`` when piped (no escape codes in files)."""
+    return terminal_mark if sys.stdout.isatty() else plain_mark
+
+
 def _print(answer: Answer, as_json: bool, markdown: bool) -> None:
     if as_json:
         print(json_text(answer.to_dict()))
     elif markdown:
         print(render_markdown(answer), end="")
     else:
-        print(render_text(answer), end="")
+        print(render_text(answer, _mark()), end="")
 
 
 @command("ask")

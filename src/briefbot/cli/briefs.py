@@ -74,7 +74,8 @@ def brief(
         print(json_text(data))
         return
     err_console.print(
-        f"brief of {len(result.article_ids)} article(s), {result.word_count}/{result.max_words} "
+        f"brief of {len(result.article_ids)} article{'s' if len(result.article_ids) != 1 else ''}, "
+        f"{result.word_count}/{result.max_words} "
         f"words, {result.mode}",
         markup=False,
     )

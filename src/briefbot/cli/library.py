@@ -80,7 +80,7 @@ def articles(
             safe(a.title),
         )
     console.print(table)
-    console.print(f"{len(found)} articles")
+    console.print(f"{len(found)} article{'s' if len(found) != 1 else ''}")
 
 
 @command("show")
@@ -96,9 +96,16 @@ def show(
         return
     console.print(f"[bold]{safe(article.title)}[/bold]")
     console.print(
-        f"{safe(', '.join(article.outlets))} · "
-        f"{article.published.isoformat() if article.published else 'undated'} · "
-        f"{safe(', '.join(article.authors))} · {safe(article.url or article.key)}"
+        " · ".join(
+            part
+            for part in (
+                safe(", ".join(article.outlets)) or "unknown outlet",
+                article.published.isoformat() if article.published else "undated",
+                safe(", ".join(article.authors)),
+                safe(article.url or article.key),
+            )
+            if part
+        )
     )
     console.print(f"id {article.id} · {article.chunk_count} chunks\n")
     console.print(safe(article.text))
@@ -148,7 +155,8 @@ def search(
     for rank, hit in enumerate(hits, start=1):
         date = hit.published.date().isoformat() if hit.published else "undated"
         console.print(
-            f"[bold]{rank}. {safe(hit.title)}[/bold] — {safe(hit.source)}, {date} "
+            f"[bold]{rank}. {safe(hit.title)}[/bold] — {safe(hit.source) or 'unknown outlet'}, "
+            f"{date} "
             f"(similarity {hit.similarity if hit.similarity is not None else hit.score:.2f}, "
             f"{hit.chunk.id}, chars {hit.chunk.start}-{hit.chunk.end})"
         )

@@ -270,17 +270,26 @@ class Framer:
                 "corroboration not checked: the store holds no other article to compare with"
             )
             return
+        claims = [c for framing in report.articles for c in framing.critical.claims]
+        # one embedding call for every claim, then one for every candidate sentence: the
+        # checker keeps the vectors, so same_fact below embeds nothing more
+        self.checker.embed(c.citation.quote for c in claims)
+        found: list[tuple[Claim, list[tuple[Chunk, float]]]] = []
         for framing in report.articles:
-            claims = framing.critical.claims
-            if not claims:
-                continue
-            vectors = self.embedder.embed([c.citation.quote for c in claims])
             where = {"article_id": {"$ne": framing.article_id}}
-            for claim, vector in zip(claims, vectors, strict=True):
-                claim.corroboration_checked = True
-                hits = self.store.query_chunks(vector, CORROBORATION_CHUNKS, where)
-                self._supporting_sentences(claim, hits, sources)
-                claim.corroborations.sort(key=lambda c: -c.support)
+            for claim in framing.critical.claims:
+                vector = self.checker.vector(claim.citation.quote)
+                found.append((claim, self.store.query_chunks(vector, CORROBORATION_CHUNKS, where)))
+        self.checker.embed(
+            chunk.text[s.start : s.end]
+            for _, hits in found
+            for chunk, _ in hits
+            for s in split_sentences(chunk.text)
+        )
+        for claim, hits in found:
+            claim.corroboration_checked = True
+            self._supporting_sentences(claim, hits, sources)
+            claim.corroborations.sort(key=lambda c: -c.support)
 
     def _supporting_sentences(
         self, claim: Claim, hits: list[tuple[Chunk, float]], sources: _Sources

@@ -4,12 +4,13 @@ and those articles' chunks as numbered passages."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from briefbot.backends.store import ChromaStore
 from briefbot.citations import Passage
 from briefbot.errors import EmptyScopeError
+from briefbot.grounding.story import split_story
 from briefbot.models import Article, Chunk, Hit, SearchFilters, as_utc
 from briefbot.settings import Settings
 
@@ -26,6 +27,8 @@ class Scope:
     since: datetime | None = None
     until: datetime | None = None
     outlets: list[str] | None = None
+    left_out: list[Article] = field(default_factory=list)
+    """Articles the topic query matched that are not on the best article's story."""
 
 
 def _describe(query: str | None, filters: SearchFilters) -> str:
@@ -60,8 +63,10 @@ def resolve_scope(
 ) -> Scope:
     """Articles of a brief: the given ids (checked), or those a topic query finds.
 
-    With both, the query picks among the given ids. Raises ``NotFoundError`` for an unknown
-    id and ``EmptyScopeError`` when nothing is left to brief.
+    A topic query keeps the articles on the best match's story (``grounding.story``), not
+    every article that clears ``brief_article_floor``. With both, the query picks among the
+    given ids. Raises ``NotFoundError`` for an unknown id and ``EmptyScopeError`` when
+    nothing is left to brief.
     """
     outlet_list = list(outlets) if outlets else None
     query = query.strip() if query else None
@@ -89,21 +94,30 @@ def resolve_scope(
         best_of[article_id] = max(best_of.get(article_id, similarity), similarity)
     best = max(best_of.values(), default=0.0)
     if best < floor:
-        found = f"best similarity {best:.2f} < relevance floor {floor:.2f}" if hits else "no hits"
+        figures = (
+            f"best similarity {best:.2f}; a topic brief needs {floor:.2f}"
+            if hits
+            else "no passage matched the search"
+        )
+        tries = ["other words for it"]
+        if since or until:
+            tries.append("a wider date range")
+        if outlet_list:
+            tries.append("all outlets")
+        tries.append("adding articles that cover it")
         raise EmptyScopeError(
-            f"no article in {store.location} matches "
-            f"{_describe(query, filters)} ({found}); nothing to brief"
+            f"The library has nothing on “{query}” in {filters.describe()}: nothing to brief. "
+            "Try " + ", ".join(tries[:-1]) + f" or {tries[-1]}.",
+            details=figures,
         )
     ranked = sorted(
         (a for a, score in best_of.items() if score >= settings.brief_article_floor),
         key=lambda a: -best_of[a],
     )
-    articles = []
-    for article_id in ranked[: settings.brief_max_articles]:
-        article = store.get_article(article_id)
-        if article is not None:
-            articles.append(article)
-    return Scope(articles, query, since, until, outlet_list)
+    found = [a for a in (store.get_article(i) for i in ranked) if a is not None]
+    on_story, left_out = split_story(query, found)
+    articles = on_story[: settings.brief_max_articles]
+    return Scope(articles, query, since, until, outlet_list, left_out)
 
 
 def article_passages(

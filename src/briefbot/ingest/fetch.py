@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import ipaddress
+import re
 import socket
 import time
 import zlib
@@ -169,6 +170,18 @@ def host_is_allowlisted(url: httpx.URL, allowed_hosts: Sequence[str]) -> bool:
     return False
 
 
+def host_entry(text: str) -> str:
+    """A typed host (``news.intranet``, ``news.intranet:8080`` or a URL on it) as an allowlist
+    entry ``host`` or ``host:port``; ``UnsafeURLError`` if it names no host."""
+    text = text.strip()
+    parsed = parse_url(text if "://" in text else f"http://{text}")
+    host = parsed.host.rstrip(".").lower()
+    if not re.fullmatch(r"[\w.-]+|[0-9a-f:.]+", host):
+        raise UnsafeURLError(text, "not a host name: type e.g. news.intranet or 10.0.0.5:8080")
+    name = f"[{host}]" if ":" in host else host
+    return f"{name}:{parsed.port}" if parsed.port is not None else name
+
+
 def parse_url(url: str) -> httpx.URL:
     """``url`` as an http(s) URL with a host and a valid port, or ``UnsafeURLError``."""
     try:
@@ -239,8 +252,12 @@ def _charset(name: str | None) -> str | None:
 class Fetcher:
     """A small, strict HTTP client for articles and feeds."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, intranet_hosts: Sequence[str] = ()) -> None:
+        """``intranet_hosts``: hosts (``host`` or ``host:port``) whose loopback and private
+        addresses this fetcher may reach, as ``allow_private_hosts`` would for every host;
+        link-local and cloud metadata addresses stay refused."""
         self.settings = settings
+        self.intranet_hosts = list(intranet_hosts)
         self.max_bytes = settings.max_file_bytes
         self.timeout = settings.fetch_timeout_s
 
@@ -258,7 +275,10 @@ class Fetcher:
         return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
 
     def check(self, url: str) -> Target:
-        return check_url(url, self.settings.allow_private_hosts, self.settings.fetch_allowed_hosts)
+        private = self.settings.allow_private_hosts or (
+            bool(self.intranet_hosts) and host_is_allowlisted(parse_url(url), self.intranet_hosts)
+        )
+        return check_url(url, private, self.settings.fetch_allowed_hosts)
 
     def fetch(
         self,

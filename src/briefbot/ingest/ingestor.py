@@ -89,14 +89,22 @@ class Ingestor:
         self.on_change = on_change
         self._dedup: tuple[Generation, dedup.NearDuplicateIndex] | None = None
 
-    def ingest(self, sources: Iterable[str], progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self,
+        sources: Iterable[str],
+        progress: Progress | None = None,
+        intranet_hosts: Sequence[str] = (),
+    ) -> IngestReport:
+        """``intranet_hosts``: hosts whose private addresses this ingest may fetch from
+        (``Fetcher``), e.g. the ones a reporter allowed for their app session."""
+        fetcher = Fetcher(self.settings, intranet_hosts) if intranet_hosts else self.fetcher
         report = IngestReport()
         loaded: list[Article] = []
         source_list = list(sources)
         for index, source in enumerate(source_list, start=1):
             if progress:
                 progress(index - 1, len(source_list), f"reading {source}")
-            for result in load_source(source, self.fetcher):
+            for result in load_source(source, fetcher):
                 if isinstance(result, Skipped):
                     report.skipped.append(result)
                 else:

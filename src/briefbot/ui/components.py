@@ -25,11 +25,14 @@ def notices(cited: CitedText) -> None:
 
 
 def quote_markdown(citation: Citation, article: Callable[[str], Article | None]) -> str:
-    """The quoted span in bold inside its paragraph (just the quote if the article changed)."""
+    """The quoted span in bold inside its paragraph (just the quote if the article changed),
+    what the question asked for highlighted in it."""
+    marks = [(a - citation.start, b - citation.start) for a, b in citation.highlights]
     stored = article(citation.article_id)
     if stored is not None and stored.text[citation.start : citation.end] == citation.quote:
-        return fmt.context_markdown(fmt.quote_context(stored.text, citation.start, citation.end))
-    return f"**{fmt.md_escape_inline(citation.quote)}**"
+        context = fmt.quote_context(stored.text, citation.start, citation.end)
+        return fmt.context_markdown(context, marks)
+    return f"**{fmt.marked_quote(citation.quote, marks)}**"
 
 
 def source_footer(source: SourceRef) -> None:

@@ -8,8 +8,10 @@ page shows. Source text (titles, quotes, article bodies) is always passed throug
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 from briefbot.citations import Citation, CitedSentence, CitedText, SourceRef
 from briefbot.models import Article, SearchFilters
@@ -17,6 +19,9 @@ from briefbot.render import escape_markdown
 from briefbot.render import safe_url as web_url
 from briefbot.settings import Settings, without_userinfo
 from briefbot.text.clean import for_display as for_display
+
+if TYPE_CHECKING:
+    from briefbot.framing.report import CriticalReading
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACES = re.compile(r"\s+")
@@ -160,11 +165,43 @@ def quote_context(text: str, start: int, end: int, max_side: int = 400) -> Quote
     return QuoteContext(before=before, quote=text[start:end], after=after)
 
 
-def context_markdown(context: QuoteContext) -> str:
-    """The paragraph as literal Markdown with the quoted span in bold."""
+HIGHLIGHT = "orange-background"
+"""Streamlit colour of the asked-for value inside a quote (``:orange-background[5,000]``)."""
+
+
+def _escape_piece(piece: str) -> str:
+    """``md_escape_inline`` keeping one space where the piece began or ended with one."""
+    inner = md_escape_inline(piece)
+    if not inner:
+        return " " if piece.strip() == "" and piece else ""
+    lead = " " if piece[:1].isspace() else ""
+    trail = " " if piece[-1:].isspace() else ""
+    return f"{lead}{inner}{trail}"
+
+
+def marked_quote(quote: str, highlights: Sequence[tuple[int, int]] = ()) -> str:
+    """The quote as literal Markdown, the ``highlights`` (ranges of ``quote``) coloured."""
+    spans = sorted((max(0, a), min(len(quote), b)) for a, b in highlights if a < b)
+    if not spans:
+        return md_escape_inline(quote).strip()
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        if start < last:
+            continue
+        parts.append(_escape_piece(quote[last:start]))
+        parts.append(f":{HIGHLIGHT}[{md_escape_inline(quote[start:end])}]")
+        last = end
+    parts.append(_escape_piece(quote[last:]))
+    return "".join(parts).strip()
+
+
+def context_markdown(context: QuoteContext, highlights: Sequence[tuple[int, int]] = ()) -> str:
+    """The paragraph as literal Markdown with the quoted span in bold, its ``highlights``
+    (ranges of the quote) coloured."""
     before = md_escape_inline(context.before)
     after = md_escape_inline(context.after)
-    quote = md_escape_inline(context.quote).strip()
+    quote = marked_quote(context.quote, highlights)
     sep_before = " " if before and not before.endswith(" ") else ""
     sep_after = " " if after and not after.startswith(" ") else ""
     return f"{before}{sep_before}**{quote}**{sep_after}{after}".strip()
@@ -227,6 +264,37 @@ def tone_label(compound: float) -> str:
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """``1 fact``, ``2 facts``."""
     return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def critical_findings(critical: CriticalReading) -> int:
+    """How many findings the critical reading lists (claims, hedges, terms, voice, parties)."""
+    return (
+        len(critical.claims)
+        + len(critical.hedges)
+        + len(critical.loaded_terms)
+        + len(critical.evaluative)
+        + len(critical.unquoted_parties)
+    )
+
+
+def critical_summary(critical: CriticalReading) -> str:
+    """The critical reading in one line of counts, e.g. "3 claims; 1 hedge; 2 loaded terms"."""
+    if not critical_findings(critical):
+        return "Nothing to flag: no claims, hedges, loaded terms or evaluative sentences found."
+    parts = []
+    if critical.claims:
+        parts.append(plural(len(critical.claims), "claim"))
+    if critical.hedges:
+        parts.append(plural(len(critical.hedges), "hedge"))
+    if critical.loaded_terms:
+        parts.append(plural(len(critical.loaded_terms), "loaded term"))
+    if critical.evaluative:
+        voice = plural(len(critical.evaluative), "sentence")
+        parts.append(f"{voice} in the writer's own voice")
+    if critical.unquoted_parties:
+        parties = plural(len(critical.unquoted_parties), "party", "parties")
+        parts.append(f"{parties} mentioned, never quoted")
+    return "; ".join(parts) + "."
 
 
 def percent(share: float) -> str:
