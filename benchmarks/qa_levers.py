@@ -58,6 +58,11 @@ def main() -> None:
     parser.add_argument("--variant", action="append", required=True)
     parser.add_argument("--note", action="append", default=[])
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Take a variant's row from STORE.lever.md when an earlier run left one.",
+    )
     args = parser.parse_args()
     notes = dict(n.partition("=")[::2] for n in args.note)
     data = load_realtimeqa(args.data / "realtimeqa")
@@ -66,6 +71,10 @@ def main() -> None:
     embedder = None
     for text in args.variant:
         name, path, updates = parse_variant(text)
+        saved = path.with_name(path.name + ".lever.md")
+        if args.reuse and saved.exists():
+            rows.append(saved.read_text().strip())
+            continue
         settings = Settings(**updates)
         bot = Briefbot.open(store=path, settings=settings, embedder=embedder)
         embedder = bot.embedder
@@ -74,6 +83,7 @@ def main() -> None:
         bot.bm25.refresh()
         cv = leave_one_week_out(bot, data, progress=lambda m: print(m, file=sys.stderr))
         rows.append(row(name, cv, notes.get(name, "")))
+        saved.write_text(rows[-1] + "\n")
         print(rows[-1], file=sys.stderr)
     command = " ".join(["python", "benchmarks/qa_levers.py", *map(shlex.quote, sys.argv[1:])])
     text = "\n".join(
