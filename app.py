@@ -42,10 +42,11 @@ with st.sidebar:
     st.caption("Every sentence cites the span of the article that supports it.")
     st.markdown("**Engine**")
     st.caption(fmt.md_escape_inline(fmt.engine_label(bot.settings)))
-    st.markdown("**Store**")
+    st.markdown("**Library**")
     count = bot.article_count()
-    store = f"{bot.settings.store_location} · {count} article{'s' if count != 1 else ''}"
-    st.caption(fmt.md_escape_inline(store))
+    # No file path or server address: the reader needs the count, not where it is kept.
+    where = "shared server" if bot.settings.chroma_url else "this computer"
+    st.caption(f"{count} article{'s' if count != 1 else ''} · {where}")
 
 page = st.navigation(
     [

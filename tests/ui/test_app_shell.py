@@ -17,13 +17,14 @@ def sidebar_text(at: AppTest) -> str:
     return "\n".join([m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption])
 
 
-def test_sidebar_names_the_extractive_engine_and_the_store(
+def test_sidebar_names_the_extractive_engine_and_counts_the_library_without_a_path(
     seed_bot: Briefbot, make_app: AppFactory
 ) -> None:
     at = make_app(seed_bot)
     text = sidebar_text(at).replace("\\", "")
     assert "Extractive (offline)" in text
-    assert f"{seed_bot.settings.store_location} · 1 article" in text
+    assert "1 article · this computer" in text
+    assert str(seed_bot.settings.store_location) not in text
 
 
 def test_sidebar_names_the_llm_but_never_the_key(tmp_path: Path, make_app: AppFactory) -> None:
