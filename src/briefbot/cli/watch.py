@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -54,10 +55,25 @@ def watch(
         f"watching {len(watched)} feed{'s' if len(watched) != 1 else ''} every {interval} "
         f"into {safe_message(bot.settings.store_location)}; Ctrl-C stops"
     )
+    interrupted = False
+
+    def stop_after_this_poll(_signum: int, _frame: object) -> None:
+        # Ctrl-C ends the watch between polls rather than inside a store write; a second
+        # Ctrl-C interrupts at once.
+        nonlocal interrupted
+        interrupted = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        watcher.stop()
+
+    previous = signal.signal(signal.SIGINT, stop_after_this_poll)
     try:
         watcher.run(report)
     except KeyboardInterrupt:
+        interrupted = True
         watcher.stop()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
         err_console.print("stopped watching (every poll so far is stored)")
         return
     err_console.print("[red]error:[/red] no feed left to watch: check the addresses above")
