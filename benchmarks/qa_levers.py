@@ -73,7 +73,8 @@ def main() -> None:
         name, path, updates = parse_variant(text)
         saved = path.with_name(path.name + ".lever.md")
         if args.reuse and saved.exists():
-            rows.append(saved.read_text().strip())
+            cells = saved.read_text().strip().rstrip("|").split(" | ")
+            rows.append(" | ".join([*cells[:-1], notes.get(name, cells[-1].strip())]) + " |")
             continue
         settings = Settings(**updates)
         bot = Briefbot.open(store=path, settings=settings, embedder=embedder)
