@@ -26,6 +26,7 @@ from report import SHARED_DATA, machine, stamp, write_section
 from briefbot import Briefbot, Settings
 from briefbot.evals.crossval import CrossValidation, leave_one_week_out
 from briefbot.evals.datasets import load_realtimeqa
+from briefbot.evals.stats import share
 
 SECTION = "Question answering: retrieval levers, leave one week out (RealTimeQA)"
 
@@ -41,14 +42,12 @@ def parse_variant(text: str) -> tuple[str, Path, dict[str, Any]]:
 
 
 def row(name: str, cv: CrossValidation, note: str) -> str:
-    right = sum(f.correct_in_oracle or 0 for f in cv.folds)
-    oracle = sum(f.corpus_oracle for f in cv.folds)
-    leads = sum(f.hybrid_leads() for f in cv.folds)
+    right, oracle = cv.answers_on_oracle() or (0, 0)
     return (
         f"| {name} | {cv.mean('hybrid'):.1%} | {cv.worst('hybrid'):.1%} "
         f"| {cv.mean('dense'):.1%} | {cv.mean('bm25'):.1%} "
         f"| {cv.mean('hybrid', True):.2f} | {cv.worst('hybrid', True):.2f} "
-        f"| {leads}/{len(cv.folds)} | {right / oracle if oracle else float('nan'):.1%} | {note} |"
+        f"| {cv.hybrid_leads()}/{len(cv.folds)} | {share(right, oracle)} | {note} |"
     )
 
 

@@ -69,7 +69,7 @@ def test_one_week_cannot_be_cross_validated() -> None:
         [case("w1"), case("w1")], {"hybrid": GRID}, {"hybrid": [[(True, 1.0)] * 2] * 3}, SHIPPED
     )
     assert folds == []
-    text = crossval_markdown(CrossValidation(k=5, folds=[], shipped={}))
+    text = crossval_markdown(CrossValidation(k=5, folds=[], refit={}))
     assert "fewer than two weeks" in text
 
 

@@ -96,7 +96,7 @@ class Fold:
 class CrossValidation:
     k: int
     folds: list[Fold]
-    shipped: dict[str, Setting]
+    refit: dict[str, Setting]
     """The setting each grid chooses on every week: what a refit on all the data gives."""
 
     def _values(self, name: str, of_results_oracle: bool) -> list[float]:
@@ -110,6 +110,20 @@ class CrossValidation:
 
     def worst(self, name: str, of_results_oracle: bool = False) -> float:
         return min(self._values(name, of_results_oracle), default=float("nan"))
+
+    def hybrid_leads(self) -> int:
+        """Folds in which hybrid finds more than dense and more than BM25."""
+        return sum(f.hybrid_leads() for f in self.folds)
+
+    def answers_on_oracle(self) -> tuple[int, int] | None:
+        """Right answers on held-out corpus-oracle questions, and their number (None when no
+        answers were asked)."""
+        answered = [f for f in self.folds if f.correct_in_oracle is not None]
+        if not answered:
+            return None
+        return sum(f.correct_in_oracle or 0 for f in answered), sum(
+            f.corpus_oracle for f in answered
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,7 +146,7 @@ class CrossValidation:
             ],
             "mean": {n: self.mean(n) for n in RETRIEVER_NAMES},
             "worst": {n: self.worst(n) for n in RETRIEVER_NAMES},
-            "refit_on_all_weeks": self.shipped,
+            "refit_on_all_weeks": self.refit,
         }
 
 
@@ -243,7 +257,7 @@ def leave_one_week_out(
         say(f"ranking under {len(grid)} {name} settings")
         tables[name] = _score_grid(bot, name, grid, cases, k)
     folds = folds_from_tables(cases, grids, tables, shipped_values)
-    shipped = {
+    refit = {
         name: dict(grid[choose(grid, tables[name], range(len(cases)), shipped_values)])
         for name, grid in grids.items()
     }
@@ -254,7 +268,7 @@ def leave_one_week_out(
             f"week {fold.week}: hybrid {share(fold.found['hybrid'], fold.questions)} "
             f"with {_setting_text(fold.chosen['hybrid'])}"
         )
-    return CrossValidation(k=k, folds=folds, shipped=shipped)
+    return CrossValidation(k=k, folds=folds, refit=refit)
 
 
 def folds_from_tables(
@@ -354,20 +368,21 @@ def crossval_markdown(cv: CrossValidation) -> str:
             + " | ".join(f"{pick(n, True):.1%}" for n in RETRIEVER_NAMES)
             + " | | |"
         )
-    leads = sum(f.hybrid_leads() for f in cv.folds)
-    answered = [f for f in cv.folds if f.correct_in_oracle is not None]
-    lines += ["", f"Hybrid above both dense and BM25 in {leads} of {len(cv.folds)} folds."]
-    if answered:
-        correct = sum(f.correct_in_oracle or 0 for f in answered)
-        oracle = sum(f.corpus_oracle for f in answered)
+    lines += [
+        "",
+        f"Hybrid above both dense and BM25 in {cv.hybrid_leads()} of {len(cv.folds)} folds.",
+    ]
+    answers = cv.answers_on_oracle()
+    if answers is not None:
         lines.append(
-            f"Extractive answers on held-out weeks: {share(correct, oracle)} right on questions "
-            "whose answer is in the corpus."
+            f"Extractive answers on held-out weeks: {share(*answers)} right on questions whose "
+            "answer is in the corpus."
         )
     lines += [
         "",
-        "Refit on all four weeks (what the shipped defaults should be): "
-        + "; ".join(f"{name}: {_setting_text(s)}" for name, s in cv.shipped.items())
+        "Chosen on all four weeks (for reference: the shipped defaults are changed only where "
+        "the folds agree): "
+        + "; ".join(f"{name}: {_setting_text(s)}" for name, s in cv.refit.items())
         + ".",
     ]
     return "\n".join(lines)

@@ -113,6 +113,7 @@ def run_qa(
     if not limit:
         gaps = audit_corpus_oracle(bot, realtimeqa, result.retrievers["hybrid"].found_ids)
         sections.append(oracle_audit_markdown(gaps, result))
+    rgb_result = None
     if rgb:
         rgb_settings = settings.model_copy(update={"near_duplicate_threshold": RGB_NEAR_DUPLICATE})
         rgb_bot = Briefbot.open(
@@ -120,7 +121,5 @@ def run_qa(
         )
         rgb_result = evaluate_rgb(rgb_bot, rgb_items, answers=answers, progress=progress)
         sections.append(rgb_markdown(rgb_result))
-    report = QAReport(result, bot.embedder.name, sections, crossval=folds)
-    if rgb:
-        report.rgb = rgb_result
+    report = QAReport(result, bot.embedder.name, sections, crossval=folds, rgb=rgb_result)
     return report
