@@ -199,6 +199,13 @@ class Settings(BaseSettings):
 
     # --- retrieval and answers ---------------------------------------------------------
     top_k: int = Field(default=5, ge=1, description="Passages retrieved for an answer.")
+    disagreement_k: int = Field(
+        default=15,
+        ge=1,
+        description="Passages searched for a source that gives the answer's figure, date, name "
+        "or place differently; the answer quotes from the first top_k, and a disagreeing source "
+        "from any of these. At most top_k: look no further than the answer's own passages.",
+    )
     relevance_floor: float = Field(
         default=0.3,
         ge=0,

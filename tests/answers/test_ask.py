@@ -61,6 +61,7 @@ class ScriptedEngine:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
         self.calls: list[list[int]] = []
+        self.wider: list[list[int]] = []
 
     def answer(
         self,
@@ -69,8 +70,10 @@ class ScriptedEngine:
         *,
         on_text: TextCallback | None = None,
         said: Sequence[Citation] = (),
+        wider: Sequence[Passage] = (),
     ) -> Answer:
         self.calls.append([p.n for p in passages])
+        self.wider.append([p.n for p in wider])
         if self.error:
             raise self.error
         cited = passages[1]  # the second passage only
@@ -104,7 +107,21 @@ def test_not_relevant_is_a_refusal_without_calling_an_engine(settings: Settings)
     assert answer.refusal_reason is not None
     assert QUESTION in answer.refusal_reason and "Yonhap" in answer.refusal_reason
     assert answer.refusal_details is not None and "0.10" in answer.refusal_details
-    assert retrieve.calls == [(QUESTION, settings.top_k, filters)]
+    assert retrieve.calls == [(QUESTION, settings.disagreement_k, filters)]
+
+
+def test_the_engine_answers_from_top_k_and_gets_the_rest_to_look_for_disagreement(
+    settings: Settings,
+) -> None:
+    engine = ScriptedEngine()
+    narrow = settings.model_copy(update={"top_k": 2, "disagreement_k": 3})
+    retrieve = ScriptedRetrieve(HITS)
+    answerer(narrow, retrieve, engine=engine).ask(QUESTION)
+    assert retrieve.calls == [(QUESTION, 3, None)]
+    assert engine.calls == [[1, 2]] and engine.wider == [[3]]
+    alone = settings.model_copy(update={"top_k": 3, "disagreement_k": 1})
+    answerer(alone, ScriptedRetrieve(HITS), engine=engine).ask(QUESTION)
+    assert engine.calls[-1] == [1, 2, 3] and engine.wider[-1] == []
 
 
 def test_sources_are_only_the_cited_ones_renumbered(settings: Settings) -> None:

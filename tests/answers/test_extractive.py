@@ -216,6 +216,54 @@ def test_conflicting_names_are_both_quoted(terse: ExtractiveEngine) -> None:
     assert "Simona Halep" in quoted and "Angelique Kerber" in quoted
 
 
+def test_a_disagreeing_source_ranked_below_the_answer_passages_is_quoted(
+    terse: ExtractiveEngine,
+) -> None:
+    answer_passages = [
+        passage(1, "Egan Bernal won the 2021 Tour de France on Sunday in Paris."),
+        passage(2, "The weather in Paris was mild on Sunday, forecasters said."),
+    ]
+    wider = [
+        passage(3, "Officials said the race drew big crowds along the route this year."),
+        passage(4, "Tadej Pogačar won the 2021 Tour de France on Sunday in Paris."),
+    ]
+    question = "Who won the 2021 Tour de France?"
+    alone = terse.answer(question, answer_passages)
+    assert "Pogačar" not in " ".join(s.text for s in alone.sentences)
+    answer = terse.answer(question, answer_passages, wider=wider)
+    assert [s.text for s in answer.sentences] == [
+        "Egan Bernal won the 2021 Tour de France on Sunday in Paris.",
+        "Tadej Pogačar won the 2021 Tour de France on Sunday in Paris.",
+    ]
+    assert all(s.supported for s in answer.sentences)
+    assert [source.outlet for source in answer.sources] == ["Outlet 1", "Outlet 4"]
+    assert answer.notices == [
+        "The sources disagree on the name: Outlet 1 and Outlet 4 give different ones. "
+        "Both are quoted below; check which is current."
+    ]
+    assert_exact(answer, [*answer_passages, *wider])
+
+
+def test_a_date_and_the_same_date_with_its_year_do_not_disagree(terse: ExtractiveEngine) -> None:
+    passages = [
+        passage(1, "Xenoblade Chronicles X was released in Japan on April 29."),
+        passage(2, "Xenoblade Chronicles X was published in Japan by Nintendo on April 29, 2015."),
+    ]
+    answer = terse.answer("When was Xenoblade Chronicles X released in Japan?", passages)
+    assert len(answer.sentences) == 1
+    assert not any("disagree" in n for n in answer.notices)
+
+
+def test_another_value_in_an_unlike_sentence_is_no_disagreement(terse: ExtractiveEngine) -> None:
+    passages = [
+        passage(1, "Egan Bernal won the 2021 Tour de France on Sunday in Paris."),
+        passage(2, "Mark Cavendish wins stage 13, his fourth victory in this year's race."),
+    ]
+    answer = terse.answer("Who won the 2021 Tour de France?", passages, wider=[])
+    assert len(answer.sentences) == 1
+    assert not any("disagree" in n for n in answer.notices)
+
+
 def test_one_source_gives_one_sentence_when_asked_for_one(terse: ExtractiveEngine) -> None:
     passages = [passage(1, "Nintendo released Splatoon 2 on July 21, 2017 for the Switch.")]
     answer = terse.answer("When was Splatoon 2 released?", passages)

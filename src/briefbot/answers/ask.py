@@ -156,7 +156,8 @@ class Answerer:
             raise BriefbotError("the question is empty: ask something, e.g. 'Who said what?'")
         query, notices = self._standalone(question, history)
         standalone = query if query != question else None
-        retrieval = self.retrieve(query, self.settings.top_k, filters)
+        top_k = self.settings.top_k
+        retrieval = self.retrieve(query, max(top_k, self.settings.disagreement_k), filters)
         if not retrieval.relevant:
             return Answer(
                 question=question,
@@ -167,9 +168,10 @@ class Answerer:
                 refusal_details=not_relevant_details(retrieval, self.settings.relevance_floor),
                 notices=notices,
             )
-        passages = passages_from_hits(retrieval.hits)
+        ranked = passages_from_hits(retrieval.hits)
+        passages, wider = ranked[:top_k], ranked[top_k:]
         said = [c for turn in history or () for s in turn.sentences for c in s.citations]
-        answer = highlight_answer(self._answer(query, passages, on_text, said), query)
+        answer = highlight_answer(self._answer(query, passages, wider, on_text, said), query)
         return answer.model_copy(
             update={
                 "question": question,
@@ -198,17 +200,20 @@ class Answerer:
         self,
         query: str,
         passages: Sequence[Passage],
+        wider: Sequence[Passage],
         on_text: TextCallback | None,
         said: Sequence[Citation],
     ) -> Answer:
         try:
             engine = self.engine
-            return engine.answer(query, passages, on_text=on_text, said=said)
+            return engine.answer(query, passages, on_text=on_text, said=said, wider=wider)
         except LLMError as exc:
             if self._engine is self.extractive:
                 raise
             log.warning("LLM answer failed, falling back to extractive: %s", exc)
-            fallback = self.extractive.answer(query, passages, on_text=on_text, said=said)
+            fallback = self.extractive.answer(
+                query, passages, on_text=on_text, said=said, wider=wider
+            )
             notice = (
                 f"The language model failed ({exc}); this answer quotes the sources "
                 "verbatim instead (extractive fallback)."

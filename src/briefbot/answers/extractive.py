@@ -5,7 +5,10 @@ overlap, and whether it holds the expected kind of answer: a number for "how man
 "when", a name for "who", a place for "where"). Near-duplicates are removed with MMR, and one to
 ``Settings.answer_max_sentences`` whole sentences are quoted verbatim, ordered by source and
 position. When two sources give different values for the answer, both are quoted so the
-conflict shows. No model is called; quotes go through the verifier like any answer.
+conflict shows: the other source is looked for in the answer's passages and in the ``wider``
+ones ranked after them, and counts only when it states the same claim (the two sentences alike
+once their values are blanked), so a figure about something else is not a disagreement. No
+model is called; quotes go through the verifier like any answer.
 """
 
 from __future__ import annotations
@@ -45,6 +48,15 @@ EMBEDDED_SENTENCES = 16
 """Candidate sentences embedded per question, chosen by word overlap and answer type."""
 SENTENCE_CACHE_SIZE = 4096
 NOTHING_QUOTABLE = "No sentence in the retrieved sources answers the question."
+SAME_CLAIM = 0.85
+"""Cosine of two sentences with their asked-for values blanked from which they state one claim:
+"X won the 2019 Tour de France" in both, so different winners are a disagreement."""
+RIVAL_OVERLAP = 0.5
+"""Share of the lead's content words (values aside) a sentence needs to be compared at all."""
+RIVAL_MIN_WORDS = 3
+"""Content words a sentence must keep once its values are blanked to be compared: "X: X ;
+Director." says too little to agree or disagree with anything."""
+RIVALS_EMBEDDED = 12
 
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
@@ -248,6 +260,7 @@ class _Sentence:
     score: float = 0.0
     values: set[str] = field(default_factory=set)
     typed: float = 0.0  # how well it holds a value of the asked kind, about the asked thing
+    rival_of: _Sentence | None = None  # the quoted sentence whose claim it gives differently
 
     @property
     def article_start(self) -> int:
@@ -292,8 +305,9 @@ class ExtractiveEngine:
         *,
         on_text: TextCallback | None = None,
         said: Sequence[Citation] = (),
+        wider: Sequence[Passage] = (),
     ) -> Answer:
-        chosen = self.select(question, passages, said)
+        chosen = self.select(question, passages, said, wider)
         if not chosen:
             return Answer(
                 question=question,
@@ -312,19 +326,30 @@ class ExtractiveEngine:
             sentences=sentences,
             notices=[disagreement] if disagreement else [],
         )
-        answer = ground(draft, passages, self.embedder, self.settings, articles=self.articles)
+        quoted = {s.passage.chunk_id for s in chosen}
+        cited = [*passages, *(p for p in wider if p.chunk_id in quoted)]
+        answer = ground(draft, cited, self.embedder, self.settings, articles=self.articles)
         if on_text is not None:
             for sentence in answer.sentences:
                 on_text(sentence.text + " ")
         return answer
 
     def select(
-        self, question: str, passages: Sequence[Passage], said: Sequence[Citation] = ()
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        said: Sequence[Citation] = (),
+        wider: Sequence[Passage] = (),
     ) -> list[_Sentence]:
         """The sentences to quote in reading order (source rank, then position), except that for
         a "how many / who / when / where" question the sentence holding such a value comes
-        first; none that an earlier answer of the conversation quoted (``said``)."""
-        every = _candidates(passages)
+        first, and a source that states its claim with another value (``rival``) second; none
+        that an earlier answer of the conversation quoted (``said``). ``wider`` passages are
+        only searched for that rival."""
+        shown = {p.chunk_id for p in passages}
+        pooled = _candidates([*passages, *(p for p in wider if p.chunk_id not in shown)])
+        every = [c for c in pooled if c.passage.chunk_id in shown]
+        further = [c for c in pooled if c.passage.chunk_id not in shown]
         candidates = [
             c
             for c in every
@@ -338,15 +363,11 @@ class ExtractiveEngine:
         overlaps = _overlap(content_words(question), [c.text for c in candidates])
         focus = focus_words(question)
         for index, candidate in enumerate(candidates):
-            candidate.values = typed_values(candidate.text, kind, question)
-            # A number only answers "how many X" when the sentence is about X.
-            on_focus = bool(focus) and all(
-                covered(w, set(content_words(candidate.text))) for w in focus
-            )
-            typed = specificity(candidate.values, kind) if on_focus or not focus else 0.0
-            candidate.typed = typed
+            on_focus = _mark_values(candidate, kind, question, focus)
             candidate.score = (
-                OVERLAP_WEIGHT * overlaps[index] + TYPE_WEIGHT * typed + FOCUS_WEIGHT * on_focus
+                OVERLAP_WEIGHT * overlaps[index]
+                + TYPE_WEIGHT * candidate.typed
+                + FOCUS_WEIGHT * on_focus
             )
         # Only the lexically most promising sentences are embedded (the model is the cost);
         # ties keep retrieval order.
@@ -357,8 +378,6 @@ class ExtractiveEngine:
         for index, candidate in enumerate(candidates):
             candidate.score += SIMILARITY_WEIGHT * float(similarity[index])
         picked = _mmr(candidates, sentence_vectors, self.settings.answer_max_sentences)
-        if kind != "any":
-            picked = _with_conflict(picked, candidates, kind)
         rank: dict[str, int] = {}
         for candidate in sorted(picked, key=lambda c: c.passage.n):
             rank.setdefault(candidate.passage.article_id, candidate.passage.n)
@@ -367,7 +386,73 @@ class ExtractiveEngine:
             return ordered
         # Answer first: the sentence holding a value of the asked kind leads.
         lead = max(ordered, key=lambda c: (c.typed > 0, bool(c.values), c.score))
-        return [lead, *(c for c in ordered if c is not lead)]
+        chosen = [lead, *(c for c in ordered if c is not lead)]
+        for index, sentence in enumerate(chosen):
+            others = [c for c in candidates if c is not sentence]
+            rival = self.rival(sentence, others, further, question)
+            if rival is not None:
+                rival.rival_of = sentence
+                rest = [c for c in chosen[index + 1 :] if c is not rival]
+                return [*(c for c in chosen[: index + 1] if c is not rival), rival, *rest]
+        return chosen
+
+    def rival(
+        self,
+        lead: _Sentence,
+        scored: Sequence[_Sentence],
+        further: Sequence[_Sentence],
+        question: str,
+    ) -> _Sentence | None:
+        """The sentence of another article that states ``lead``'s claim with another value,
+        from the ``scored`` candidates or the ``further`` sentences of the wider passages.
+
+        Numbers differ when they share no value, dates when none of one can be a date of the
+        other ("April 29" and "April 29, 2015" agree); names when the other sentence has a name
+        the lead has not. Both sentences, their values blanked, must be alike
+        (``SAME_CLAIM``): "North Korea is sending X engineers" against another figure for the
+        engineers is a disagreement; the same figure for the deminers is another fact.
+        """
+        kind = answer_type(question)
+        if not lead.values or lead.typed <= 0:
+            return None
+        lead_words = set(content_words(_blanked(lead.text, question)))
+        if len(lead_words) < RIVAL_MIN_WORDS:
+            return None
+        focus = focus_words(question)
+        exclusive = kind in ("number", "date")
+        unscored = {id(s) for s in further}
+        rivals = []
+        for other in [*scored, *further]:
+            if other.passage.article_id == lead.passage.article_id:
+                continue
+            words = set(content_words(other.text))  # cheap test first: most sentences stop here
+            if sum(covered(w, words) for w in lead_words) < RIVAL_OVERLAP * len(lead_words):
+                continue
+            if id(other) in unscored:
+                _mark_values(other, kind, question, focus)
+            if not other.values or other.typed <= 0:
+                continue
+            if kind == "date":
+                differs = not any(_same_date(a, b) for a in lead.values for b in other.values)
+            elif exclusive:
+                differs = not other.values & lead.values
+            else:
+                differs = bool(other.values - lead.values)
+            if not differs:
+                continue
+            words = set(content_words(_blanked(other.text, question)))
+            shared = sum(covered(w, words) for w in lead_words) / len(lead_words)
+            if shared >= RIVAL_OVERLAP:
+                rivals.append((shared, other))
+        if not rivals:
+            return None
+        rivals = sorted(rivals, key=lambda pair: -pair[0])[:RIVALS_EMBEDDED]
+        vectors = self.vectors(
+            [_blanked(s.text, question) for s in (lead, *(o for _, o in rivals))]
+        )
+        similarity = vectors[1:] @ vectors[0]
+        best = int(np.argmax(similarity))
+        return rivals[best][1] if float(similarity[best]) >= SAME_CLAIM else None
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
         """Embeddings of ``texts``; source sentences are remembered across questions."""
@@ -392,26 +477,61 @@ def _who(passage: Passage) -> str:
 
 
 def disagreement_notice(chosen: Sequence[_Sentence], kind: AnswerType) -> str | None:
-    """A line saying the sources disagree, when a quoted sentence of another article gives
-    the asked kind of value about the asked thing and shares none of the lead's values."""
-    if kind not in _DISAGREEING or not chosen or not chosen[0].values or chosen[0].typed <= 0:
+    """A line saying the sources disagree, when a quoted sentence of another article states the
+    lead's claim with another value (``ExtractiveEngine.rival``)."""
+    if kind not in _DISAGREEING:
         return None
-    lead = chosen[0]
-    for other in chosen[1:]:
-        if (
-            other.passage.article_id != lead.passage.article_id
-            and other.typed > 0
-            and other.values
-            and not other.values & lead.values
-        ):
-            first, second = _who(lead.passage), _who(other.passage)
-            if first == second:
-                first, second = "one article", "another"
-            return (
-                f"The sources disagree on the {_DISAGREEING[kind]}: {first} and {second} give "
-                "different ones. Both are quoted below; check which is current."
-            )
-    return None
+    other = next((c for c in chosen if c.rival_of is not None), None)
+    if other is None or other.rival_of is None:
+        return None
+    first, second = _who(other.rival_of.passage), _who(other.passage)
+    if first == second:
+        first, second = "one article", "another"
+    return (
+        f"The sources disagree on the {_DISAGREEING[kind]}: {first} and {second} give "
+        "different ones. Both are quoted below; check which is current."
+    )
+
+
+def _mark_values(
+    sentence: _Sentence, kind: AnswerType, question: str, focus: Sequence[str]
+) -> bool:
+    """Set ``sentence``'s values of the asked kind and how well it holds one; whether it is
+    about the counted thing of a "how many X" (a number only answers it when it is)."""
+    sentence.values = typed_values(sentence.text, kind, question)
+    on_focus = bool(focus) and all(covered(w, set(content_words(sentence.text))) for w in focus)
+    sentence.typed = specificity(sentence.values, kind) if on_focus or not focus else 0.0
+    return on_focus
+
+
+def _date_parts(value: str) -> tuple[str | None, str | None, str | None]:
+    """(year, month, day) of a ``calendar_dates`` value; None where it does not say."""
+    parts = value.split("-")
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2:
+        return (parts[0], parts[1], None) if len(parts[0]) == 4 else (None, parts[0], parts[1])
+    return (value, None, None) if value.isdigit() else (None, None, None)
+
+
+def _same_date(a: str, b: str) -> bool:
+    """Whether two ``calendar_dates`` values can be one date ("04-29" and "2015-04-29")."""
+    if a == b:
+        return True
+    parts_a, parts_b = _date_parts(a), _date_parts(b)
+    if parts_a == (None, None, None) or parts_b == (None, None, None):
+        return True  # a relative day ("last week") could be any date: no disagreement
+    return all(x is None or y is None or x == y for x, y in zip(parts_a, parts_b, strict=True))
+
+
+def _blanked(text: str, question: str) -> str:
+    """``text`` with the values of the kind ``question`` asks for replaced by a blank."""
+    spans = value_spans(text, question)
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces += [text[at:start], "X"]
+        at = end
+    return "".join([*pieces, text[at:]])
 
 
 def _overlap(question_words: Sequence[str], texts: Sequence[str]) -> list[float]:
@@ -442,30 +562,3 @@ def _mmr(candidates: list[_Sentence], vectors: Vectors, limit: int) -> list[_Sen
     similarity = (vectors @ vectors.T).astype(np.float64)
     picked = mmr(scores, similarity, MMR_LAMBDA, limit=limit, candidates=pool)
     return [candidates[i] for i in picked]
-
-
-def _with_conflict(
-    picked: list[_Sentence], candidates: list[_Sentence], kind: AnswerType
-) -> list[_Sentence]:
-    """Add the best sentence of another source that gives a different answer, if any.
-
-    Numbers and dates conflict when they share no value; names when the other sentence
-    brings a name none of the picked sentences has.
-    """
-    top = picked[0]
-    if not top.values:
-        return picked
-    picked_values = set().union(*(c.values for c in picked))
-    exclusive = kind in ("number", "date")
-    for candidate in sorted(candidates, key=lambda c: -c.score):
-        if candidate.score < KEEP_RATIO * top.score:
-            break
-        if candidate.passage.article_id == top.passage.article_id or not candidate.values:
-            continue
-        differs = (
-            not candidate.values & top.values if exclusive else bool(candidate.values - top.values)
-        )
-        if differs:
-            shown = candidate in picked or candidate.values <= picked_values
-            return picked if shown else [*picked, candidate]
-    return picked

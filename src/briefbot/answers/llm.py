@@ -192,6 +192,7 @@ class LLMAnswerEngine:
         *,
         on_text: TextCallback | None = None,
         said: Sequence[Citation] = (),
+        wider: Sequence[Passage] = (),  # not shown to the model: its prompt holds ``passages``
     ) -> Answer:
         packed, left_out = pack_passages(passages, self.prompt_budget(question))
         notices = []

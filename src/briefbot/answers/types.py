@@ -35,8 +35,11 @@ class AnswerEngine(Protocol):
         *,
         on_text: TextCallback | None = None,
         said: Sequence[Citation] = (),
+        wider: Sequence[Passage] = (),
     ) -> Answer:
-        """``said``: spans earlier answers of the conversation quoted, not to be repeated."""
+        """``said``: spans earlier answers of the conversation quoted, not to be repeated.
+        ``wider``: the passages ranked after ``passages``, where a source that gives the
+        answer's value differently may be found (the extractive engine quotes it too)."""
         ...
 
 
