@@ -63,8 +63,11 @@ class CitedSentence(BaseModel):
         if self.whole_quote:
             if not self.attribution:  # the sentence before credits the same outlet
                 return f"“{text}”"
-            if text[end:] in ("", "."):
-                return f"“{text[:end]},” {self.attribution}."
+            # "… on ‘Fox News Sunday.’" ends in a quotation of its own: the comma goes inside it.
+            body, closers = text.rstrip(_CLOSERS), text[len(text.rstrip(_CLOSERS)) :]
+            stripped = body.rstrip(".!?")
+            if body[len(stripped) :] in ("", "."):
+                return f"“{stripped},{closers}” {self.attribution}."
             return f"“{text}” {self.attribution}."
         pieces, position = [], 0
         for start, stop in self.copied:
@@ -83,12 +86,20 @@ class CitedSentence(BaseModel):
         return shown, ""
 
 
+_CLOSERS = "’'\"”"
+"""Closing quotation marks a quoted sentence may end with."""
+
+
 def _inner_quotes(text: str, ranges: list[tuple[int, int]]) -> str:
     """Double quotation marks inside quoted ranges become single ones (same length)."""
     chars = list(text)
     for start, stop in ranges:
         for i in range(start, min(stop, len(chars))):
-            chars[i] = {"“": "‘", "”": "’", '"': "'"}.get(chars[i], chars[i])
+            if chars[i] == '"':  # a straight mark opens after a space or a bracket, else closes
+                opens = i == 0 or chars[i - 1].isspace() or chars[i - 1] in "([{—–-‘"
+                chars[i] = "‘" if opens else "’"
+            else:
+                chars[i] = {"“": "‘", "”": "’"}.get(chars[i], chars[i])
     return "".join(chars)
 
 

@@ -64,7 +64,7 @@ def test_inner_double_quotes_become_single_inside_a_quotation() -> None:
     ).sentences
     assert (
         sentence.shown
-        == "“The minister called the plan 'a historic step for the whole region' on Monday,” "
+        == "“The minister called the plan ‘a historic step for the whole region’ on Monday,” "
         "BBC reported."
     )
 
@@ -109,3 +109,24 @@ def test_a_run_of_quotes_from_one_outlet_is_credited_once() -> None:
     assert [s.attribution for s in brief.sentences] == ["Reuters reported", None, "AP reported"]
     assert brief.sentences[1].shown == f"“{second}”"
     assert brief.text.count("Reuters") == 1
+
+
+def test_a_sentence_that_opens_and_closes_with_a_quotation_is_one_whole_quote() -> None:
+    first = (
+        '"It\'s a partisan farce," Sen. Rand Paul said of the impeachment effort on '
+        '"Fox News Sunday."'
+    )
+    second = '"In 30 years of politics, I have never seen this," said one prominent Democrat.'
+    brief = attributed(
+        CitedText(
+            mode="extractive",
+            sentences=[cited(first, first), cited(second, second)],
+            sources=[source(1, "Reuters")],
+        )
+    )
+    assert [s.whole_quote for s in brief.sentences] == [True, True]
+    assert [s.shown for s in brief.sentences] == [
+        "“‘It's a partisan farce,’ Sen. Rand Paul said of the impeachment effort on "
+        "‘Fox News Sunday,’” Reuters reported.",
+        "“‘In 30 years of politics, I have never seen this,’ said one prominent Democrat.”",
+    ]

@@ -50,6 +50,12 @@ def copied_runs(sentence: str, quotes: Sequence[str]) -> list[tuple[int, int]]:
             runs[-1] = (runs[-1][0], word.end())
         else:
             runs.append((word.start(), word.end()))
+    # A run from the first word or to the last takes the marks around it: the opening quote of
+    # a sentence that starts with a quotation, the closing ones of one that ends with it.
+    if runs and runs[0][0] == words[0].start():
+        runs[0] = (0, runs[0][1])
+    if runs and runs[-1][1] == words[-1].end():
+        runs[-1] = (runs[-1][0], max(words[-1].end(), len(sentence.rstrip().rstrip(".!?"))))
     return runs
 
 
