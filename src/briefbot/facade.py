@@ -14,19 +14,20 @@ from urllib.parse import urlsplit
 from briefbot.backends.embedders import Embedder, create_embedder, preload
 from briefbot.backends.lexical import BM25Index, lexical_dir
 from briefbot.backends.store import ChromaStore
-from briefbot.ingest.feed_state import FeedStateFile, state_path
-from briefbot.ingest.ingestor import Ingestor, Progress
-from briefbot.ingest.watch import BackgroundWatch, FeedWatcher
 from briefbot.models import Article, Hit, IngestReport, SearchFilters, Skipped
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings, load_settings
 
+# What only some commands need is imported where it is used, so that a command that only
+# reads the store (``briefbot articles``) does not import ingest, framing or answers.
 if TYPE_CHECKING:
     from briefbot.answers.ask import Answerer
     from briefbot.answers.types import Answer
     from briefbot.briefs.types import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
+    from briefbot.ingest.ingestor import Ingestor, Progress
+    from briefbot.ingest.watch import BackgroundWatch, FeedWatcher
 
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class Briefbot:
         self._lock = threading.RLock()
         self.bm25 = bm25 or BM25Index(store, lexical_dir(settings))
         self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
-        self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
+        self._ingestor: Ingestor | None = None
         self._background_watch: BackgroundWatch | None = None
         self._watch_lock = threading.Lock()  # not _lock: that one is held through ingests
 
@@ -104,6 +105,19 @@ class Briefbot:
         thread.start()
         return thread
 
+    @property
+    def ingestor(self) -> Ingestor:
+        """The one ``Ingestor`` of this store, built on first use."""
+        if self._ingestor is None:
+            from briefbot.ingest.ingestor import Ingestor
+
+            with self._lock:
+                if self._ingestor is None:
+                    self._ingestor = Ingestor(
+                        self.store, self.embedder, self.settings, on_change=self._store_changed
+                    )
+        return self._ingestor
+
     def _store_changed(self) -> None:
         """Hook for derived indexes that must follow the store."""
         self.bm25.refresh()
@@ -153,6 +167,9 @@ class Briefbot:
         GETs, only new or changed entries ingested, back-off on errors (see ``ingest/watch.py``).
         Its per-feed state lives in ``feeds.json`` in the store directory (for a Chroma server,
         in the user state directory)."""
+        from briefbot.ingest.feed_state import FeedStateFile, state_path
+        from briefbot.ingest.watch import FeedWatcher
+
         return FeedWatcher(
             self.ingestor.fetcher,
             self.ingest_articles,
@@ -164,6 +181,8 @@ class Briefbot:
     def background_watch(self) -> BackgroundWatch:
         """The one watcher of this ``Briefbot`` that runs in a background thread while the
         process lives (the app's Library page): created on first use."""
+        from briefbot.ingest.watch import BackgroundWatch
+
         with self._watch_lock:
             if self._background_watch is None:
                 self._background_watch = BackgroundWatch(self.feed_watcher())

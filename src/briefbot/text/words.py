@@ -3,6 +3,8 @@
 ``STOPWORDS`` extends bm25s's English list with the function and reporting words of news
 copy ("said", "according", "reportedly"), so that a claim's content is what it reports, not
 who reported it. Stems are PyStemmer's Snowball English, as in the lexical index.
+bm25s's list is repeated here (``BM25S_STOPWORDS_EN``, checked against bm25s by a test)
+because importing bm25s imports scipy, 0.2 s that commands which never search should not pay.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ import re
 import unicodedata
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
+
+BM25S_STOPWORDS_EN = tuple(
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with".split()
+)
+"""``bm25s.stopwords.STOPWORDS_EN``, the list the lexical index drops (``lexical.tokenize``)."""
 
 _STOPWORD_TEXT = """a about above after again against all also am an and any are as at be
     because been
@@ -25,7 +32,7 @@ _STOPWORD_TEXT = """a about above after again against all also am an and any are
     per via amid among upon within without across around another many much may might must
     shall us its it's one's there's that's what's who's let's including since though although
     whether either neither every"""
-STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_STOPWORD_TEXT.split())
+STOPWORDS = frozenset(BM25S_STOPWORDS_EN) | frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d+(?:[.,]\d+)*")
 
