@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from briefbot.backends.embedders import Embedder, create_embedder, preload
 from briefbot.backends.lexical import BM25Index, lexical_dir
+from briefbot.backends.memo import MemoEmbedder
 from briefbot.backends.store import ChromaStore
 from briefbot.models import Article, Hit, IngestReport, SearchFilters, Skipped
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
@@ -55,6 +56,7 @@ class Briefbot:
         self.bm25 = bm25 or BM25Index(store, lexical_dir(settings))
         self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
         self._ingestor: Ingestor | None = None
+        self._memo = MemoEmbedder(embedder)
         self._background_watch: BackgroundWatch | None = None
         self._watch_lock = threading.Lock()  # not _lock: that one is held through ingests
 
@@ -117,6 +119,14 @@ class Briefbot:
                         self.store, self.embedder, self.settings, on_change=self._store_changed
                     )
         return self._ingestor
+
+    @property
+    def memo_embedder(self) -> MemoEmbedder:
+        """``embedder`` remembering the texts it embedded, for briefs and framing, which embed
+        the same stored sentences again and again (see ``backends/memo.py``)."""
+        if self._memo.embedder is not self.embedder:  # the embedder was swapped
+            self._memo = MemoEmbedder(self.embedder)
+        return self._memo
 
     def _store_changed(self) -> None:
         """Hook for derived indexes that must follow the store."""
@@ -270,7 +280,7 @@ class Briefbot:
         """One cited paragraph over articles, a story or a topic (see ``briefs.py``)."""
         from briefbot.briefs.briefer import Briefer
 
-        return Briefer(self.store, self.embedder, self.settings, self.search).brief(
+        return Briefer(self.store, self.memo_embedder, self.settings, self.search).brief(
             article_ids, query, since, until, outlets, max_words, mode
         )
 
@@ -287,5 +297,5 @@ class Briefbot:
         adds the model's verified readings beside the offline analysis."""
         from briefbot.framing.framer import Framer
 
-        framer = Framer(self.store, self.embedder, self.settings, self.retrieve, self.brief)
+        framer = Framer(self.store, self.memo_embedder, self.settings, self.retrieve, self.brief)
         return framer.report(article_ids, query, mode)

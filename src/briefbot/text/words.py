@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import Stemmer
 
-BM25S_STOPWORDS_EN = tuple(
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with".split()
-)
+BM25S_STOPWORDS_EN = (
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with",
+)  # fmt: skip
 """``bm25s.stopwords.STOPWORDS_EN``, the list the lexical index drops (``lexical.tokenize``)."""
 
 _STOPWORD_TEXT = """a about above after again against all also am an and any are as at be
@@ -89,6 +91,23 @@ def stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Stems of the words that carry content (no stopwords), numbers canonicalised."""
+    if len(text) <= _REMEMBERED_CHARS:
+        return list(_remembered_content_words(text))
+    return list(_content_words(text))
+
+
+_REMEMBERED_CHARS = 1000
+"""Texts up to this long (sentences) have their content words remembered: the support checks
+ask again for the same sentences (a claim against every candidate sentence, each candidate
+against every claim)."""
+
+
+@lru_cache(maxsize=16384)
+def _remembered_content_words(text: str) -> tuple[str, ...]:
+    return _content_words(text)
+
+
+def _content_words(text: str) -> tuple[str, ...]:
     words: list[str] = []
     for match in _WORD.finditer(normalise(text)):
         token = match.group(0)
@@ -101,7 +120,7 @@ def content_words(text: str) -> list[str]:
         if lowered in STOPWORDS or len(lowered) < 2:
             continue
         words.extend(stem(part) for part in lowered.split("-") if part)
-    return words
+    return tuple(words)
 
 
 def _word_match(a: str, b: str) -> bool:
