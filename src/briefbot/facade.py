@@ -89,12 +89,14 @@ class Briefbot:
         )
 
     def warm_up(self) -> threading.Thread:
-        """Load the embedding model in a background thread (returned: join it to wait).
+        """Load the embedding model in a background thread (returned: join it to wait), then
+        what the first answer, brief and comparison would load: their modules (the LLM SDK's
+        among them), the sentence splitter, the framing lexicon, gazetteer and chart library.
 
-        The model otherwise loads on first use, so commands that only read the store never
-        pay for it; the app calls this once per server so its first question does not wait.
+        They otherwise load on first use, so commands that only read the store never pay for
+        them; the app calls this once per server so its first question does not wait.
         A question asked during the load waits for it rather than loading a second copy; a
-        failed load is logged here and raised again by the first use that needs the model.
+        failed load is logged here and raised again by the first use that needs it.
         """
 
         def load() -> None:
@@ -102,6 +104,10 @@ class Briefbot:
                 preload(self.embedder)
             except Exception:  # the first real use raises it again, where it is reported
                 log.warning("loading the embedding model failed", exc_info=True)
+            try:
+                self._prepare_readers()
+            except Exception:  # likewise (e.g. a framing lexicon directory that is gone)
+                log.warning("preparing answers, briefs and framing failed", exc_info=True)
 
         thread = threading.Thread(target=load, name="briefbot-warm-up", daemon=True)
         thread.start()
@@ -127,6 +133,15 @@ class Briefbot:
         if self._memo.embedder is not self.embedder:  # the embedder was swapped
             self._memo = MemoEmbedder(self.embedder)
         return self._memo
+
+    def _prepare_readers(self) -> None:
+        from briefbot.answers.ask import Answerer  # noqa: F401
+        from briefbot.briefs.briefer import Briefer  # noqa: F401
+        from briefbot.framing.framer import prepare
+        from briefbot.text.sentences import split_sentences
+
+        split_sentences("Warm up. The sentence splitter loads its model on first use.")
+        prepare(self.settings)
 
     def _store_changed(self) -> None:
         """Hook for derived indexes that must follow the store."""

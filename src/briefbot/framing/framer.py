@@ -46,6 +46,20 @@ CORROBORATION_CHUNKS = 3
 FramingMode = Literal["offline", "llm"]
 
 
+def prepare(settings: Settings) -> None:
+    """Load now what the first comparison of a process would: the lexicon, the gazetteer,
+    VADER and Altair (a second or more on a busy machine; the app's server does this at
+    start)."""
+    from briefbot.framing.chart import framing_chart
+    from briefbot.framing.tone import analyzer
+    from briefbot.text.places import gazetteer
+
+    cached_lexicon(settings.framing_lexicon_dir)
+    gazetteer()
+    analyzer()
+    framing_chart([])
+
+
 class _Sources:
     """Numbers articles 1..n in the order the report first cites them."""
 
