@@ -161,6 +161,10 @@ class Framer:
                 "OpenAI-compatible server"
             )
         articles, notices = self.resolve(article_ids, query)
+        # One model call for every sentence of the articles: their briefs, their claims and
+        # the alignment embed them again (answered from the vectors kept, by the checker and
+        # by ``Briefbot``'s ``MemoEmbedder``), instead of one call per article and step.
+        self.checker.embed(s.text for a in articles for s in split_sentences(a.text))
         sources = _Sources(self.store)
         citers = [sources.add(a) for a in articles]
         labels = _labels(articles)
