@@ -64,8 +64,10 @@ $(VENV)/.seeded: $(VENV)/.installed $(wildcard seeds/*)
 
 ingest-seeds: $(VENV)/.seeded
 
+# briefbot.ui.serve opens the store and loads the embedding model, then runs `streamlit run`
+# with these options in the same process: the first visit waits for neither.
 run: $(VENV)/.seeded
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	$(BIN)/python -m briefbot.ui.serve app.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 lint: install-dev

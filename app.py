@@ -12,17 +12,17 @@ import streamlit as st
 from briefbot import Briefbot, BriefbotError, Settings
 from briefbot.settings import load_settings, redact_userinfo
 from briefbot.ui import text as fmt
+from briefbot.ui.shared import shared_bot
 
 st.set_page_config(page_title="briefbot", page_icon="📰", layout="wide")
 
 
 @st.cache_resource(show_spinner="Opening the store…")
 def open_bot(store_location: str, embedder: str, _settings: Settings) -> Briefbot:
-    """One ``Briefbot`` per store and embedder, shared by every session of the server; its
-    embedding model starts loading in the background, so the first page does not wait."""
-    bot = Briefbot.open(settings=_settings)
-    bot.warm_up()
-    return bot
+    """One ``Briefbot`` per store and embedder, shared by every session of the server: the one
+    ``make run`` opened and warmed before serving (``python -m briefbot.ui.serve``), or, under a
+    plain ``streamlit run``, one opened now whose model loads in the background."""
+    return shared_bot(_settings)
 
 
 if "briefbot" not in st.session_state:

@@ -115,36 +115,46 @@ def time_answer(page: Any) -> tuple[float, float]:
 
 
 def measure(store: Path, work: Path, runs: int) -> dict[str, Any]:
+    launched = time.perf_counter()
     with (
         (work / "timing-server.log").open("wb") as log,
         browser.streamlit_server(store, work, log) as url,
-        browser.chromium() as first,
     ):
-        start = time.perf_counter()
-        first.goto(url)
-        usable(first)
-        first_visit = time.perf_counter() - start
-        _, first_answer = time_answer(first)
-        cold: list[float] = []
-        texts: list[float] = []
-        answers: list[float] = []
-        context = first.context.browser
-        for _ in range(runs):
-            session = context.new_context(viewport={"width": 1400, "height": 1000})
-            page, seconds = visit(session, url)
-            cold.append(seconds)
-            text, cited = time_answer(page)
-            texts.append(text)
-            answers.append(cited)
-            session.close()
+        server_start = time.perf_counter() - launched
+        with browser.chromium() as first:
+            result = _measure_visits(first, url, runs)
+    return result | {
+        "server_start": server_start,
+        "bare": bare_asks(store, runs),
+        "load": os.getloadavg()[0],
+    }
+
+
+def _measure_visits(first: Any, url: str, runs: int) -> dict[str, Any]:
+    """The first visit after health, then fresh sessions: page usable, answer timed."""
+    start = time.perf_counter()
+    first.goto(url)
+    usable(first)
+    first_visit = time.perf_counter() - start
+    _, first_answer = time_answer(first)
+    cold: list[float] = []
+    texts: list[float] = []
+    answers: list[float] = []
+    context = first.context.browser
+    for _ in range(runs):
+        session = context.new_context(viewport={"width": 1400, "height": 1000})
+        page, seconds = visit(session, url)
+        cold.append(seconds)
+        text, cited = time_answer(page)
+        texts.append(text)
+        answers.append(cited)
+        session.close()
     return {
         "first_visit": first_visit,
         "first_answer": first_answer,
         "cold": cold,
         "texts": texts,
         "answers": answers,
-        "bare": bare_asks(store, runs),
-        "load": os.getloadavg()[0],
     }
 
 
@@ -179,6 +189,7 @@ def measure_framing(store: Path, work: Path, titles: list[str], runs: int) -> di
             session.close()
     settings = Settings(store_path=store, _env_file=None)  # type: ignore[call-arg]
     bot = Briefbot.open(settings=settings)
+    bot.warm_up().join()  # as the app's server does before it serves
     wanted = {t[:30] for t in titles}
     ids = [a.id for a in bot.articles() if a.title[:30] in wanted]
     bare = []
@@ -300,8 +311,13 @@ def framing_rows(result: dict[str, Any], verdict: Any) -> str:
         f"| Framing of three short articles, on screen | {median:.2f} s | {min(times):.2f} s "
         f"| {max(times):.2f} s | ≤ {FRAMING_TARGET_S:.0f} s | "
         f"{verdict(median, FRAMING_TARGET_S)} |\n"
+        f"| the first of those, before the server has embedded their sentences (once) | "
+        f"{times[0]:.2f} s | | | ≤ {FRAMING_TARGET_S:.0f} s | "
+        f"{verdict(times[0], FRAMING_TARGET_S)} |\n"
         f"| baseline: the same `Briefbot.compare` in-process, no UI | "
         f"{statistics.median(bare):.2f} s | {min(bare):.2f} s | {max(bare):.2f} s | | |\n"
+        f"| its first run, nothing remembered yet (model loaded; once) | {bare[0]:.2f} s "
+        "| | | | |\n"
     )
 
 
@@ -317,8 +333,10 @@ def section(result: dict[str, Any], runs: int, command: str) -> str:
     return f"""
 Machine: {machine()}; load average {result["load"]:.1f} during the run (the
 machine is shared). Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
-Command: `{command}` (headless Debian Chromium via Playwright, `streamlit run app.py` on
-127.0.0.1, seed store embedded with MiniLM, extractive engine, {runs} fresh browser sessions).
+Command: `{command}` (headless Debian Chromium via Playwright; the app served as `make run`
+serves it, `python -m briefbot.ui.serve app.py` on 127.0.0.1: the store opened and MiniLM
+loaded before Streamlit starts; seed store embedded with MiniLM, extractive engine, {runs}
+fresh browser sessions).
 
 | measure | median | min | max | target | |
 |---|---|---|---|---|---|
@@ -326,8 +344,9 @@ Command: `{command}` (headless Debian Chromium via Playwright, `streamlit run ap
 | extractive answer's text on screen | {statistics.median(texts):.2f} s | {min(texts):.2f} s | {max(texts):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(statistics.median(texts), ANSWER_TARGET_S)} |
 | extractive answer with its citations on screen | {answer:.2f} s | {min(result["answers"]):.2f} s | {max(result["answers"]):.2f} s | ≤ {ANSWER_TARGET_S:.0f} s | {verdict(answer, ANSWER_TARGET_S)} |
 | baseline: the same `Briefbot.ask` in-process, no UI | {statistics.median(bare):.2f} s | {min(bare):.2f} s | {max(bare):.2f} s | | |
-| first visit after the server answers health (opens the store; MiniLM loads in the background; once) | {result["first_visit"]:.2f} s | | | ≤ {FIRST_VISIT_TARGET_S:.0f} s | {verdict(result["first_visit"], FIRST_VISIT_TARGET_S)} |
-| that visit's first answer with citations (waits for MiniLM if still loading; once) | {result["first_answer"]:.2f} s | | | | |
+| server start until it answers health (opens the store, loads MiniLM, starts Streamlit; once) | {result["server_start"]:.2f} s | | | | |
+| first visit after the server answers health (once) | {result["first_visit"]:.2f} s | | | ≤ {FIRST_VISIT_TARGET_S:.0f} s | {verdict(result["first_visit"], FIRST_VISIT_TARGET_S)} |
+| that visit's first answer with citations (once) | {result["first_answer"]:.2f} s | | | | |
 {framing_rows(result, verdict)}
 Cold start is timed from `page.goto` until the chat box is visible and the script run has
 finished (the first visit from the moment `/_stcore/health` answers "ok"); the answer from
@@ -337,11 +356,11 @@ pressing Enter until its text, then its first citation, is rendered; Framing fro
 (load average {result.get("framing_load", 0):.1f} then).
 The gap between the in-process baseline and the browser figures is the Streamlit round trip
 and Chromium's rendering, both competing for the 2 shared cores; the same script run under
-`AppTest` (no browser) takes well under 0.1 s. Most of an in-process `Briefbot.compare` is
-MiniLM: the support checker embeds each claim and the sentences of the nearest chunks of other
-stored articles to look for corroboration (two calls), afresh for every comparison (a new
-`Framer` and checker each time); the rest of the Framing figure is the round trip and drawing
-the page (the comparison table, the chart, three readings).
+`AppTest` (no browser) takes well under 0.1 s. A comparison embeds the sentences of its
+articles (their briefs, the claims, the candidates for corroboration, the alignment) through
+the `Briefbot`'s `MemoEmbedder` (`backends/memo.py`), so each distinct sentence goes through
+MiniLM once per server: the first Framing of these articles pays for it, the next ones (other
+sessions, or the same one again) only for the checks and the page.
 """  # noqa: E501
 
 

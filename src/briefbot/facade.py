@@ -13,20 +13,22 @@ from urllib.parse import urlsplit
 
 from briefbot.backends.embedders import Embedder, create_embedder, preload
 from briefbot.backends.lexical import BM25Index, lexical_dir
+from briefbot.backends.memo import MemoEmbedder
 from briefbot.backends.store import ChromaStore
-from briefbot.ingest.feed_state import FeedStateFile, state_path
-from briefbot.ingest.ingestor import Ingestor, Progress
-from briefbot.ingest.watch import BackgroundWatch, FeedWatcher
 from briefbot.models import Article, Hit, IngestReport, SearchFilters, Skipped
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings, load_settings
 
+# What only some commands need is imported where it is used, so that a command that only
+# reads the store (``briefbot articles``) does not import ingest, framing or answers.
 if TYPE_CHECKING:
     from briefbot.answers.ask import Answerer
     from briefbot.answers.types import Answer
     from briefbot.briefs.types import Brief, BriefMode
     from briefbot.framing.framer import FramingMode
     from briefbot.framing.report import FramingReport
+    from briefbot.ingest.ingestor import Ingestor, Progress
+    from briefbot.ingest.watch import BackgroundWatch, FeedWatcher
 
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,8 @@ class Briefbot:
         self._lock = threading.RLock()
         self.bm25 = bm25 or BM25Index(store, lexical_dir(settings))
         self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
-        self.ingestor = Ingestor(store, embedder, settings, on_change=self._store_changed)
+        self._ingestor: Ingestor | None = None
+        self._memo = MemoEmbedder(embedder)
         self._background_watch: BackgroundWatch | None = None
         self._watch_lock = threading.Lock()  # not _lock: that one is held through ingests
 
@@ -86,12 +89,14 @@ class Briefbot:
         )
 
     def warm_up(self) -> threading.Thread:
-        """Load the embedding model in a background thread (returned: join it to wait).
+        """Load the embedding model in a background thread (returned: join it to wait), then
+        what the first answer, brief and comparison would load: their modules (the LLM SDK's
+        among them), the sentence splitter, the framing lexicon, gazetteer and chart library.
 
-        The model otherwise loads on first use, so commands that only read the store never
-        pay for it; the app calls this once per server so its first question does not wait.
+        They otherwise load on first use, so commands that only read the store never pay for
+        them; the app calls this once per server so its first question does not wait.
         A question asked during the load waits for it rather than loading a second copy; a
-        failed load is logged here and raised again by the first use that needs the model.
+        failed load is logged here and raised again by the first use that needs it.
         """
 
         def load() -> None:
@@ -99,10 +104,44 @@ class Briefbot:
                 preload(self.embedder)
             except Exception:  # the first real use raises it again, where it is reported
                 log.warning("loading the embedding model failed", exc_info=True)
+            try:
+                self._prepare_readers()
+            except Exception:  # likewise (e.g. a framing lexicon directory that is gone)
+                log.warning("preparing answers, briefs and framing failed", exc_info=True)
 
         thread = threading.Thread(target=load, name="briefbot-warm-up", daemon=True)
         thread.start()
         return thread
+
+    @property
+    def ingestor(self) -> Ingestor:
+        """The one ``Ingestor`` of this store, built on first use."""
+        if self._ingestor is None:
+            from briefbot.ingest.ingestor import Ingestor
+
+            with self._lock:
+                if self._ingestor is None:
+                    self._ingestor = Ingestor(
+                        self.store, self.embedder, self.settings, on_change=self._store_changed
+                    )
+        return self._ingestor
+
+    @property
+    def memo_embedder(self) -> MemoEmbedder:
+        """``embedder`` remembering the texts it embedded, for briefs and framing, which embed
+        the same stored sentences again and again (see ``backends/memo.py``)."""
+        if self._memo.embedder is not self.embedder:  # the embedder was swapped
+            self._memo = MemoEmbedder(self.embedder)
+        return self._memo
+
+    def _prepare_readers(self) -> None:
+        from briefbot.answers.ask import Answerer  # noqa: F401
+        from briefbot.briefs.briefer import Briefer  # noqa: F401
+        from briefbot.framing.framer import prepare
+        from briefbot.text.sentences import split_sentences
+
+        split_sentences("Warm up. The sentence splitter loads its model on first use.")
+        prepare(self.settings)
 
     def _store_changed(self) -> None:
         """Hook for derived indexes that must follow the store."""
@@ -153,6 +192,9 @@ class Briefbot:
         GETs, only new or changed entries ingested, back-off on errors (see ``ingest/watch.py``).
         Its per-feed state lives in ``feeds.json`` in the store directory (for a Chroma server,
         in the user state directory)."""
+        from briefbot.ingest.feed_state import FeedStateFile, state_path
+        from briefbot.ingest.watch import FeedWatcher
+
         return FeedWatcher(
             self.ingestor.fetcher,
             self.ingest_articles,
@@ -164,6 +206,8 @@ class Briefbot:
     def background_watch(self) -> BackgroundWatch:
         """The one watcher of this ``Briefbot`` that runs in a background thread while the
         process lives (the app's Library page): created on first use."""
+        from briefbot.ingest.watch import BackgroundWatch
+
         with self._watch_lock:
             if self._background_watch is None:
                 self._background_watch = BackgroundWatch(self.feed_watcher())
@@ -251,7 +295,7 @@ class Briefbot:
         """One cited paragraph over articles, a story or a topic (see ``briefs.py``)."""
         from briefbot.briefs.briefer import Briefer
 
-        return Briefer(self.store, self.embedder, self.settings, self.search).brief(
+        return Briefer(self.store, self.memo_embedder, self.settings, self.search).brief(
             article_ids, query, since, until, outlets, max_words, mode
         )
 
@@ -268,5 +312,5 @@ class Briefbot:
         adds the model's verified readings beside the offline analysis."""
         from briefbot.framing.framer import Framer
 
-        framer = Framer(self.store, self.embedder, self.settings, self.retrieve, self.brief)
+        framer = Framer(self.store, self.memo_embedder, self.settings, self.retrieve, self.brief)
         return framer.report(article_ids, query, mode)

@@ -285,3 +285,19 @@ def test_corroboration_embeds_in_two_calls_not_one_per_claim(
     claims = [c for a in report.articles for c in a.critical.claims]
     assert len(claims) >= 3 and all(c.corroboration_checked for c in claims)
     assert len(calls) <= 2, calls
+
+
+def test_a_second_comparison_embeds_nothing_and_reads_the_same(bot: Briefbot) -> None:
+    """The sentences a comparison embeds (its briefs, claims, candidates, alignment) are
+    remembered by the ``Briefbot`` (``backends/memo.py``): comparing the same articles again,
+    as another session of the app does, calls the model for nothing, with the same report."""
+    wire = make_article(WIRE_COPY, "Harbour Wire", "Engineers to Russia")
+    agency = make_article(AGENCY_COPY, "Agency", "Pyongyang sends engineers")
+    bot.ingest_articles([wire, agency])
+    first = bot.compare([wire.id, agency.id])
+    before = len(bot.embedder.calls)  # type: ignore[attr-defined]
+    second = bot.compare([wire.id, agency.id])
+    assert bot.embedder.calls[before:] == []  # type: ignore[attr-defined]
+    assert second.model_dump() == first.model_dump()
+    fresh = Briefbot(bot.settings, bot.embedder, bot.store).compare([wire.id, agency.id])
+    assert fresh.model_dump() == first.model_dump(), "remembered vectors change nothing"

@@ -1,4 +1,4 @@
-"""A real ``streamlit run app.py`` server and Debian's Chromium, for browser tests and benchmarks.
+"""A real app server (``make run``'s) and Debian's Chromium, for browser tests and benchmarks.
 
 Never downloads a browser: Playwright drives ``/usr/bin/chromium`` (``make system-deps``).
 """
@@ -65,7 +65,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 
 
 @contextmanager
 def streamlit_server(store: Path, workdir: Path, log: IO[bytes]) -> Iterator[str]:
-    """``streamlit run app.py`` on 127.0.0.1 at a free port over ``store``; yields its URL.
+    """The app served as ``make run`` serves it (``python -m briefbot.ui.serve app.py``: the
+    store opened and the model loaded before Streamlit starts) on 127.0.0.1 at a free port over
+    ``store``; yields its URL once it answers health.
 
     ``workdir`` is the server's working directory, so no developer ``.env`` is read.
     """
@@ -73,8 +75,7 @@ def streamlit_server(store: Path, workdir: Path, log: IO[bytes]) -> Iterator[str
     command = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
+        "briefbot.ui.serve",
         str(APP),
         "--server.address",
         "127.0.0.1",

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-import bm25s
 import filelock
 import tantivy
 from platformdirs import user_state_dir
@@ -61,6 +60,8 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, English-stopword-free, Snowball-stemmed word tokens."""
     if not texts:
         return []
+    import bm25s  # here, not at the top: it imports scipy (0.2 s) for every command
+
     tokens = bm25s.tokenize(
         list(texts),
         stopwords="en",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from briefbot.cli.common import StoreOption, command, console, err_console, open_bot, safe_message
-from briefbot.ingest.watch import PollResult, interval_label, parse_interval
+
+if TYPE_CHECKING:
+    from briefbot.ingest.watch import PollResult
 
 
 @command("watch")
@@ -33,6 +35,8 @@ def watch(
 ) -> None:
     """Keep feeds current: poll each one (conditional GET), ingest only new or changed
     entries, back off when a feed fails; one line per poll. Ctrl-C stops."""
+    from briefbot.ingest.watch import interval_label, parse_interval
+
     every_s = parse_interval(every) if every else None
     bot = open_bot(store)
     watcher = bot.feed_watcher()

@@ -46,6 +46,20 @@ CORROBORATION_CHUNKS = 3
 FramingMode = Literal["offline", "llm"]
 
 
+def prepare(settings: Settings) -> None:
+    """Load now what the first comparison of a process would: the lexicon, the gazetteer,
+    VADER and Altair (a second or more on a busy machine; the app's server does this at
+    start)."""
+    from briefbot.framing.chart import framing_chart
+    from briefbot.framing.tone import analyzer
+    from briefbot.text.places import gazetteer
+
+    cached_lexicon(settings.framing_lexicon_dir)
+    gazetteer()
+    analyzer()
+    framing_chart([])
+
+
 class _Sources:
     """Numbers articles 1..n in the order the report first cites them."""
 
@@ -147,6 +161,10 @@ class Framer:
                 "OpenAI-compatible server"
             )
         articles, notices = self.resolve(article_ids, query)
+        # One model call for every sentence of the articles: their briefs, their claims and
+        # the alignment embed them again (answered from the vectors kept, by the checker and
+        # by ``Briefbot``'s ``MemoEmbedder``), instead of one call per article and step.
+        self.checker.embed(s.text for a in articles for s in split_sentences(a.text))
         sources = _Sources(self.store)
         citers = [sources.add(a) for a in articles]
         labels = _labels(articles)

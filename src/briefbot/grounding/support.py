@@ -382,11 +382,13 @@ class SupportChecker:
         """
         facts = Facts.of(claim)
         missing = facts.missing_from(other)
-        recall = lexical_recall(content_words(claim), other)
+        claim_words = content_words(claim)
+        recall = lexical_recall(claim_words, other)
         score = restatement_score(recall, self.similarity(claim, other), facts, len(missing))
         supported = not missing and score >= RESTATEMENT_THRESHOLD
         evidence = [Evidence(0, 0, len(other), other)]
-        novel = [w for w in content_words(claim) if not covered(w, set(content_words(other)))]
+        other_words = set(content_words(other))
+        novel = [w for w in claim_words if not covered(w, other_words)]
         return Support(supported, score, missing, evidence, _surface(claim, novel))
 
     def same_fact(self, a: str, b: str) -> tuple[bool, Support, Support]:

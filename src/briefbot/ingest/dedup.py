@@ -1,15 +1,20 @@
 """Near-duplicate detection for wire copy run by several outlets with small edits.
 
 MinHash signatures of word 5-shingles, stored with each article, indexed in memory with LSH.
+datasketch is imported where it is used: its LSH pulls in scipy (0.4 s), which commands that
+never ingest (``briefbot articles``, ``show``) should not pay for.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 64
 SHINGLE_WORDS = 5
@@ -18,6 +23,8 @@ _WORD = re.compile(r"\w+")
 
 
 def signature(text: str) -> MinHash:
+    from datasketch import MinHash
+
     words = _WORD.findall(text.casefold())
     if len(words) < SHINGLE_WORDS:
         shingles = {" ".join(words)}
@@ -41,6 +48,8 @@ def decode(encoded: str) -> MinHash | None:
         return None
     if len(values) != NUM_PERM:
         return None
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME)
 
 
@@ -48,6 +57,8 @@ class NearDuplicateIndex:
     """Finds a stored article whose text is near-identical to a new one."""
 
     def __init__(self, threshold: float) -> None:
+        from datasketch import MinHashLSH
+
         self.threshold = threshold
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._signatures: dict[str, MinHash] = {}

@@ -3,15 +3,24 @@
 ``STOPWORDS`` extends bm25s's English list with the function and reporting words of news
 copy ("said", "according", "reportedly"), so that a claim's content is what it reports, not
 who reported it. Stems are PyStemmer's Snowball English, as in the lexical index.
+bm25s's list is repeated here (``BM25S_STOPWORDS_EN``, checked against bm25s by a test)
+because importing bm25s imports scipy, 0.2 s that commands which never search should not pay.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
+
+BM25S_STOPWORDS_EN = (
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with",
+)  # fmt: skip
+"""``bm25s.stopwords.STOPWORDS_EN``, the list the lexical index drops (``lexical.tokenize``)."""
 
 _STOPWORD_TEXT = """a about above after again against all also am an and any are as at be
     because been
@@ -25,7 +34,7 @@ _STOPWORD_TEXT = """a about above after again against all also am an and any are
     per via amid among upon within without across around another many much may might must
     shall us its it's one's there's that's what's who's let's including since though although
     whether either neither every"""
-STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_STOPWORD_TEXT.split())
+STOPWORDS = frozenset(BM25S_STOPWORDS_EN) | frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d+(?:[.,]\d+)*")
 
@@ -82,6 +91,23 @@ def stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Stems of the words that carry content (no stopwords), numbers canonicalised."""
+    if len(text) <= _REMEMBERED_CHARS:
+        return list(_remembered_content_words(text))
+    return list(_content_words(text))
+
+
+_REMEMBERED_CHARS = 1000
+"""Texts up to this long (sentences) have their content words remembered: the support checks
+ask again for the same sentences (a claim against every candidate sentence, each candidate
+against every claim)."""
+
+
+@lru_cache(maxsize=16384)
+def _remembered_content_words(text: str) -> tuple[str, ...]:
+    return _content_words(text)
+
+
+def _content_words(text: str) -> tuple[str, ...]:
     words: list[str] = []
     for match in _WORD.finditer(normalise(text)):
         token = match.group(0)
@@ -94,7 +120,7 @@ def content_words(text: str) -> list[str]:
         if lowered in STOPWORDS or len(lowered) < 2:
             continue
         words.extend(stem(part) for part in lowered.split("-") if part)
-    return words
+    return tuple(words)
 
 
 def _word_match(a: str, b: str) -> bool:
