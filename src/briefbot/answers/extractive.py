@@ -418,6 +418,10 @@ class ExtractiveEngine:
         lead_words = set(content_words(_blanked(lead.text, question)))
         if len(lead_words) < RIVAL_MIN_WORDS:
             return None
+        asked = set(content_words(question))
+        # What the lead says beyond the question's own words is its claim; a rival must say
+        # most of it too, not just name the same subject.
+        claim = {w for w in lead_words if not covered(w, asked)}
         focus = focus_words(question)
         exclusive = kind in ("number", "date")
         unscored = {id(s) for s in further}
@@ -442,7 +446,8 @@ class ExtractiveEngine:
                 continue
             words = set(content_words(_blanked(other.text, question)))
             shared = sum(covered(w, words) for w in lead_words) / len(lead_words)
-            if shared >= RIVAL_OVERLAP:
+            claimed = sum(covered(w, words) for w in claim) / len(claim) if claim else 1.0
+            if shared >= RIVAL_OVERLAP and claimed >= RIVAL_OVERLAP:
                 rivals.append((shared, other))
         if not rivals:
             return None
