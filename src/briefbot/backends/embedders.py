@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from briefbot.errors import ConfigError, LLMError
 from briefbot.settings import Settings
-from briefbot.text.tokens import encoding
+from briefbot.text.tokens import count_llm_tokens_batch, encoding
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -222,7 +222,7 @@ class OpenAIEmbedder:
         self.batch_size = settings.embed_batch_size
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in encoding().encode_ordinary_batch(list(texts))]
+        return count_llm_tokens_batch(texts)
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         ids = encoding().encode_ordinary(text)

@@ -21,7 +21,10 @@ def count_llm_tokens(text: str) -> int:
 
 
 def count_llm_tokens_batch(texts: Sequence[str]) -> list[int]:
-    return [len(ids) for ids in encoding().encode_ordinary_batch(list(texts))]
+    # Not ``encode_ordinary_batch``: it starts a thread pool on every call, which for one
+    # article's few chunks costs four times the encoding itself (2.6 against 0.6 ms).
+    coder = encoding()
+    return [len(coder.encode_ordinary(text)) for text in texts]
 
 
 def truncate_to_llm_tokens(text: str, limit: int) -> str:
