@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from briefbot import Briefbot
-from briefbot.grounding.story import on_story, split_story, story_terms
+from briefbot.grounding.story import missing, on_story, split_story, story_terms
 from briefbot.models import Article
 from tests.fakes import news_article
 
@@ -48,7 +48,10 @@ def test_topic_brief_leaves_out_an_article_on_another_story(bot: Briefbot) -> No
     brief = bot.brief(query="Taiwan China tensions")
     assert set(brief.article_ids) == {a.id for a in TAIWAN}
     assert "North Korean" not in brief.text
-    assert any("North Korean troops arrive in Russia" in n for n in brief.notices)
+    notice = next(n for n in brief.notices if "North Korean troops arrive in Russia" in n)
+    # what the filter knows, not a claim about what the article is about
+    assert "(no mention of Taiwan)" in notice
+    assert "may be on another story" in notice
 
 
 def test_story_names_are_the_query_words_the_best_article_capitalises() -> None:
@@ -62,7 +65,39 @@ def test_story_names_are_the_query_words_the_best_article_capitalises() -> None:
 def test_lower_case_query_finds_the_names_in_the_article() -> None:
     kept, left_out = split_story("taiwan china tensions", [TAIWAN[0], NORTH_KOREA, TAIWAN[1]])
     assert kept == [TAIWAN[0], TAIWAN[1]]
-    assert left_out == [NORTH_KOREA]
+    assert left_out == [(NORTH_KOREA, ["taiwan"])]
+
+
+WIRE = news_article(
+    "North Korea is sending about 5,000 military engineers to Russia, South Korea's "
+    "intelligence service said.",
+    "Seoul says North Korea is sending engineers to Russia",
+    "Harbour Wire",
+    DAY,
+)
+TABLOID = news_article(
+    "Kim Jong Un's regime has shipped thousands of soldiers to Russia, Seoul claims.\n\n"
+    "The reclusive dictatorship is sending some 5,000 engineers to the Kursk region, "
+    "according to South Korean intelligence.",
+    "Kim's regime ships troops to prop up Putin's war",
+    "Evening Tribune",
+    DAY,
+)
+
+
+def test_a_left_out_article_is_said_to_lack_words_not_to_be_another_story(bot: Briefbot) -> None:
+    """The tabloid tells the same story without the word "North": the lexical filter leaves it
+    out, and the notice says only what is true, that it does not mention North (it once said
+    the article "is about another story")."""
+    terms = story_terms("North Korean engineers in Russia", WIRE)
+    assert terms.names == ("north", "russia")
+    assert missing(TABLOID, terms) == ["North"]
+    assert missing(TAIWAN[0], terms) == ["North", "Russia"]
+    bot.ingest_articles([WIRE, TABLOID])
+    brief = bot.brief(query="North Korean engineers in Russia")
+    notice = next(n for n in brief.notices if TABLOID.title in n)
+    assert f"may be on another story: “{TABLOID.title}” (no mention of North)." in notice
+    assert "about another story" not in notice
 
 
 @pytest.mark.parametrize(
@@ -92,5 +127,5 @@ def test_a_query_without_names_needs_half_its_words(query: str, kept: int) -> No
 
 def test_no_shared_word_keeps_every_article_else_one_word_decides() -> None:
     articles: list[Article] = [TAIWAN[0], NORTH_KOREA]
-    assert split_story("warplanes", articles) == ([TAIWAN[0]], [NORTH_KOREA])
+    assert split_story("warplanes", articles) == ([TAIWAN[0]], [(NORTH_KOREA, ["warplanes"])])
     assert split_story("airspace incursions", articles) == (articles, [])

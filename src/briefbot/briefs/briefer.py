@@ -26,15 +26,23 @@ LEFT_OUT_TITLES = 3
 """Titles a left-out notice names before it says "and N more"."""
 
 
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" or {words[-1]}"
+
+
 def left_out_notice(scope: Scope) -> str:
-    """Which matched articles the brief leaves out as another story, by title."""
-    titles = [f"“{a.title}”" for a in scope.left_out[:LEFT_OUT_TITLES]]
+    """Which matched articles the brief leaves out, by title, each with the story's words it
+    does not mention (what the filter knows; not a claim about what the article is about)."""
+    titles = [
+        f"“{article.title}”" + (f" (no mention of {_either(lacking)})" if lacking else "")
+        for article, lacking in scope.left_out[:LEFT_OUT_TITLES]
+    ]
     more = len(scope.left_out) - len(titles)
     named = ", ".join(titles) + (f" and {more} more" if more else "")
     count = len(scope.left_out)
     return (
         f"Left out {count} article{'s' if count != 1 else ''} that came up for “{scope.query}” "
-        f"but {'are' if count != 1 else 'is'} about another story: {named}."
+        f"but may be on another story: {named}."
     )
 
 

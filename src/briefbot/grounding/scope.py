@@ -27,8 +27,9 @@ class Scope:
     since: datetime | None = None
     until: datetime | None = None
     outlets: list[str] | None = None
-    left_out: list[Article] = field(default_factory=list)
-    """Articles the topic query matched that are not on the best article's story."""
+    left_out: list[tuple[Article, list[str]]] = field(default_factory=list)
+    """Articles the topic query matched that are not on the best article's story, each with
+    the story's words it does not mention."""
 
 
 def _describe(query: str | None, filters: SearchFilters) -> str:

@@ -12,6 +12,10 @@ words, so the filter is lexical and anchored on the best-matching article:
 - a query with no names ("interest rates inflation") asks instead for at least half of the
   story's terms.
 
+An article left out is only said to lack those words (``missing``), never to be about
+something else: the filter is lexical and cannot know that (a tabloid's "Kim Jong Un's
+regime ships troops to Russia" tells the North Korea story without the word "North").
+
 When the best article holds no query word (a purely semantic match), there is nothing to
 anchor on and every article is kept.
 """
@@ -21,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from briefbot.models import Article
 from briefbot.text.words import STOPWORDS, content_words, covered, normalise, stem, strip_possessive
@@ -35,6 +39,8 @@ class StoryTerms:
 
     names: tuple[str, ...]
     words: tuple[str, ...]
+    shown: dict[str, str] = field(default_factory=dict, compare=False)
+    """Each term as the query writes it ("Taiwan" for "taiwan"), for notices."""
 
     @property
     def empty(self) -> bool:
@@ -67,7 +73,11 @@ def story_terms(query: str, best: Article) -> StoryTerms:
     capitalised = _capitalised_stems(f"{best.title}\n{best.text}")
     names = tuple(t for t in terms if t in capitalised)
     words = tuple(t for t in terms if t not in capitalised)
-    return StoryTerms(names, words)
+    shown: dict[str, str] = {}
+    for match in _WORD.finditer(query):
+        for term in content_words(match.group(0)):
+            shown.setdefault(term, match.group(0))
+    return StoryTerms(names, words, shown)
 
 
 def on_story(article: Article, terms: StoryTerms) -> bool:
@@ -81,14 +91,27 @@ def on_story(article: Article, terms: StoryTerms) -> bool:
     return sum(covered(t, vocabulary) for t in terms.words) >= needed
 
 
-def split_story(query: str, ranked: Sequence[Article]) -> tuple[list[Article], list[Article]]:
+def missing(article: Article, terms: StoryTerms) -> list[str]:
+    """The story's names (or, with none, its words) ``article`` does not mention, as the query
+    writes them."""
+    vocabulary = _vocabulary(article)
+    wanted = terms.names or terms.words
+    return [terms.shown.get(t, t) for t in wanted if not covered(t, vocabulary)]
+
+
+def split_story(
+    query: str, ranked: Sequence[Article]
+) -> tuple[list[Article], list[tuple[Article, list[str]]]]:
     """``ranked`` (best match first) split into the articles on the best one's story and the
-    rest, each in the given order."""
+    rest, each in the given order; each of the rest with the story's words it lacks."""
     if not ranked:
         return [], []
     terms = story_terms(query, ranked[0])
     kept = [ranked[0]]
-    left_out: list[Article] = []
+    left_out: list[tuple[Article, list[str]]] = []
     for article in ranked[1:]:
-        (kept if on_story(article, terms) else left_out).append(article)
+        if on_story(article, terms):
+            kept.append(article)
+        else:
+            left_out.append((article, missing(article, terms)))
     return kept, left_out
