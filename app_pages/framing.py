@@ -138,7 +138,7 @@ def reading(framing: ArticleFraming) -> None:
                     outlets = ", ".join(sorted({c.outlet for c in claim.corroborations}))
                     details.append(f"also reported by {fmt.md_escape_inline(outlets)}")
                 elif claim.corroboration_checked:
-                    details.append("no other article in the library reports it")
+                    details.append("no quote in another article was found to state it")
                 finding(claim.attribution_label, claim.citation, details)
             if critical.hedges:
                 st.markdown(f"**Hedges** ({len(critical.hedges)})")

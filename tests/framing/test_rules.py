@@ -75,6 +75,11 @@ def test_seed_attributions(
         ("Xinhua, the state news agency, reported the visit.", ["Xinhua", "state news agency"]),
         ("Pyongyang is sending approximately 5,000 engineers to Russia.", []),
         ("This claims nothing about anyone.", []),
+        ("Critics warn the deployment could drag the peninsula into the war.", ["Critics"]),
+        ("Analysts believe the talks will fail.", ["Analysts"]),
+        ("Another 1,000 soldiers trained in demining will follow, it added.", ["it"]),
+        ("China holds drills around the island it claims as its own.", []),
+        ("It said nothing, and it claims the island.", []),
     ],
 )
 def test_attribution_patterns(sentence: str, expected: list[str], lexicon: Lexicon) -> None:
@@ -317,3 +322,20 @@ def test_loaded_flags_consider_sense_and_technical_use(sentence: str, expected: 
 )
 def test_neutral_wording_fits_the_form_and_context(sentence: str, neutral: str) -> None:
     assert neutralise(sentence, find_loaded(sentence, load_lexicon()))[0] == neutral
+
+
+def test_a_closing_it_added_is_the_previous_speaker_not_the_outlets_voice(
+    lexicon: Lexicon,
+) -> None:
+    """Once labelled "unattributed: stated in the outlet's own voice", which it is not."""
+    text = (
+        "The engineers are to rebuild bridges in the Kursk region, the intelligence service "
+        "said. Another 1,000 soldiers trained in demining will follow, it added."
+    )
+    article = Article(id="a1", key="a1", title="Engineers", source="Wire", text=text)
+    items = analyze_text(text, lexicon)
+    assert [f.source_type for f in items[1].attributions] == ["intelligence"]
+    reading = neutral_reading(items, Citer(article, 1, []))
+    notes = [s.note for s in reading.sentences]
+    assert notes[1] == "attributed to “it” (the speaker of the sentence before)"
+    assert not any("own voice" in n for n in notes)

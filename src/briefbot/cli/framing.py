@@ -82,7 +82,7 @@ def _print_article(article: ArticleFraming) -> None:
                 f"{safe(best.outlet)}: {_quote(best.citation)} (support {best.support:.2f})"
             )
         else:
-            corroborated = "no" if claim.corroboration_checked else "not checked"
+            corroborated = "none found" if claim.corroboration_checked else "not checked"
         speakers = "; ".join(
             f"{safe(s.name)} ({s.source_type}) {_ref(s.citation)}" for s in claim.speakers
         )

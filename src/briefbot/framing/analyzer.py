@@ -7,9 +7,10 @@ benchmarks use; corroboration against other articles is added by ``framer.py``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from briefbot.citations import Citation
 from briefbot.framing.attribution import Found, find_attributions
@@ -90,8 +91,18 @@ def analyze_sentence(span: Span, lexicon: Lexicon) -> SentenceAnalysis:
 
 
 def analyze_text(text: str, lexicon: Lexicon) -> list[SentenceAnalysis]:
-    """Lexical analysis of every sentence of ``text`` (offsets into ``text``)."""
-    return [analyze_sentence(span, lexicon) for span in split_sentences(text)]
+    """Lexical analysis of every sentence of ``text`` (offsets into ``text``); a closing
+    "..., it added." takes the source type of the sentence before's last speaker."""
+    items = [analyze_sentence(span, lexicon) for span in split_sentences(text)]
+    for before, item in itertools.pairwise(items):
+        if before.attributions:
+            item.attributions = [
+                replace(f, source_type=before.attributions[-1].source_type)
+                if f.pattern == "pronoun"
+                else f
+                for f in item.attributions
+            ]
+    return items
 
 
 class Citer:

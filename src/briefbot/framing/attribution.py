@@ -1,8 +1,9 @@
 """Who says so: attribution patterns with the speaker extracted as a span of the sentence.
 
 Patterns: "according to X", "citing X", "X said/claims/emphasized..." (verbs from
-``attribution_verbs.txt``), '"...," said X', "echoed/framed/reported by X", state media, and
-officials. Offsets are local to the sentence given.
+``attribution_verbs.txt``), '"...," said X', "echoed/framed/reported by X", state media,
+officials, and a closing "..., it added." (the previous sentence's speaker). Offsets are
+local to the sentence given.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Found:
     cue_start: int
     cue_end: int
     pattern: str  # according_to | citing | verb | verb_after_quote | passive | state_media
+    # | pronoun ("..., it added.": the source type is the previous sentence's speaker's)
     source_type: str  # state_media | intelligence | official | media | person_or_group
 
 
@@ -111,7 +113,7 @@ def _clean_speaker(sentence: str, start: int, end: int) -> tuple[int, int] | Non
 @lru_cache(maxsize=8)
 def _verb_patterns(
     verbs: tuple[str, ...],
-) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     alternation = "|".join(re.escape(v) for v in sorted(verbs, key=len, reverse=True))
     auxiliary = (
         r"(?:(?:has|have|had|was|were|is|are|also|later|previously|repeatedly|publicly)\s+)*"
@@ -124,7 +126,12 @@ def _verb_patterns(
         rf"[,\"“”'’]\s*(?P<verb>(?i:{alternation}))\s+(?P<speaker>{SPEAKER})(?![\w'’])"
     )
     passive = re.compile(rf"(?P<verb>(?i:{alternation}))\s+by\s+(?P<speaker>{SPEAKER})(?![\w'’])")
-    return before, after, passive
+    # "..., it added." closes a sentence the speaker of the one before goes on saying; "it"
+    # anywhere else ("the island it claims as its own") is not a speaker.
+    closing_it = re.compile(
+        rf",\s+(?P<speaker>it)\s+(?:also\s+)?(?P<verb>(?i:{alternation}))\s*[.!?]?[\"”’']?\s*$"
+    )
+    return before, after, passive, closing_it
 
 
 def find_attributions(sentence: str, verbs: tuple[str, ...]) -> list[Found]:
@@ -149,9 +156,13 @@ def find_attributions(sentence: str, verbs: tuple[str, ...]) -> list[Found]:
         add(_phrase_after(sentence, match.end()), match.span(), "citing")
     for match in _STATE_MEDIA.finditer(sentence):
         add(match.span(), match.span(), "state_media")
-    before, after, passive = _verb_patterns(verbs)
+    before, after, passive, closing_it = _verb_patterns(verbs)
     for pattern, name in ((passive, "passive"), (after, "verb_after_quote"), (before, "verb")):
         for match in pattern.finditer(sentence):
             add(match.span("speaker"), match.span("verb"), name)
+    closing = closing_it.search(sentence)
+    if closing and not found:
+        start, end = closing.span("speaker")
+        found.append(Found(start, end, *closing.span("verb"), "pronoun", "person_or_group"))
     found.sort(key=lambda f: f.speaker_start)
     return found

@@ -30,6 +30,7 @@ from briefbot.framing.report import (
 from briefbot.grounding.support import SupportChecker
 from briefbot.models import Article, Chunk
 from briefbot.settings import Settings
+from briefbot.text.counts import plural
 from briefbot.text.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -224,8 +225,8 @@ class Framer:
         )
         if dropped:
             neutral.notes.append(
-                f"{len(dropped)} brief sentences in the writer's evaluative voice left out of "
-                "the summary"
+                f"{plural(len(dropped), 'brief sentence')} in the writer's evaluative voice "
+                "left out of the summary"
             )
 
     def _llm(self, report: FramingReport, articles: Sequence[Article], sources: _Sources) -> None:

@@ -13,12 +13,18 @@ from briefbot.framing.analyzer import Citer, SentenceAnalysis
 from briefbot.framing.lexicons import Lexicon
 from briefbot.framing.loaded import find_loaded, neutralise
 from briefbot.framing.report import DroppedSentence, NeutralReading
+from briefbot.text.counts import plural
 
 
 def _note(item: SentenceAnalysis, replaced: list[tuple[str, str]]) -> str:
     text = item.span.text
     if item.attributed:
-        who = "; ".join(text[f.speaker_start : f.speaker_end] for f in item.attributions)
+        who = "; ".join(
+            f"“{text[f.speaker_start : f.speaker_end]}” (the speaker of the sentence before)"
+            if f.pattern == "pronoun"
+            else text[f.speaker_start : f.speaker_end]
+            for f in item.attributions
+        )
         parts = [f"attributed to {who}"]
     else:
         parts = ["unattributed: stated in the outlet's own voice"]
@@ -56,7 +62,7 @@ def neutral_reading(analysis: Sequence[SentenceAnalysis], cite: Citer) -> Neutra
         reading.notes.append("nothing reported to restate: no claims outside the writer's voice")
     if reading.dropped:
         reading.notes.append(
-            f"{len(reading.dropped)} sentences in the writer's evaluative voice left out"
+            f"{plural(len(reading.dropped), 'sentence')} in the writer's evaluative voice left out"
         )
     return reading
 

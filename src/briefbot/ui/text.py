@@ -19,6 +19,7 @@ from briefbot.render import escape_markdown
 from briefbot.render import safe_url as web_url
 from briefbot.settings import Settings, without_userinfo
 from briefbot.text.clean import for_display as for_display
+from briefbot.text.counts import plural
 
 if TYPE_CHECKING:
     from briefbot.framing.report import CriticalReading
@@ -259,11 +260,6 @@ def tone_label(compound: float) -> str:
     if compound <= -NEUTRAL_TONE:
         return "negative"
     return "positive" if compound >= NEUTRAL_TONE else "neutral"
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """``1 fact``, ``2 facts``."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def critical_findings(critical: CriticalReading) -> int:
