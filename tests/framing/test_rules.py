@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from briefbot import Briefbot
 from briefbot.framing.analyzer import Citer, analyze_text, critical_reading
 from briefbot.framing.attribution import find_attributions
 from briefbot.framing.lexicons import Lexicon, load_lexicon
 from briefbot.framing.loaded import find_loaded, neutralise
 from briefbot.framing.neutral import neutral_reading
 from briefbot.models import Article
+from tests.fakes import news_article
 
 
 @pytest.fixture(scope="module")
@@ -339,3 +343,24 @@ def test_a_closing_it_added_is_the_previous_speaker_not_the_outlets_voice(
     notes = [s.note for s in reading.sentences]
     assert notes[1] == "attributed to “it” (the speaker of the sentence before)"
     assert not any("own voice" in n for n in notes)
+
+
+def test_the_outlet_profile_lists_who_is_quoted_not_it(bot: Briefbot) -> None:
+    wire = news_article(
+        "The engineers are to rebuild bridges in the Kursk region, the intelligence service "
+        "said. Another 1,000 soldiers trained in demining will follow, it added.",
+        "Engineers to Kursk",
+        "Harbour Wire",
+        datetime(2024, 11, 4, tzinfo=UTC),
+    )
+    other = news_article(
+        "North Korea sent engineers to Russia, officials said.",
+        "Engineers sent",
+        "Evening Tribune",
+        datetime(2024, 11, 5, tzinfo=UTC),
+    )
+    bot.ingest_articles([wire, other])
+    report = bot.compare([wire.id, other.id])
+    assert report.comparison is not None
+    profile = next(p for p in report.comparison.outlets if p.outlet == "Harbour Wire")
+    assert [s.name for s in profile.quoted] == ["the intelligence service"]

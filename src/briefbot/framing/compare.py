@@ -172,7 +172,10 @@ def compare(
         only = [
             f.index for f in facts if f.coverage == "one" and f.cells[0].article_id == o.article_id
         ]
-        speakers = [s for claim in o.critical.claims for s in claim.speakers]
+        # "it" of "..., it added." names nobody: the speaker it continues is already listed
+        speakers = [
+            s for claim in o.critical.claims for s in claim.speakers if s.pattern != "pronoun"
+        ]
         profiles.append(
             OutletProfile(
                 article_id=o.article_id,
