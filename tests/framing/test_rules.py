@@ -83,6 +83,10 @@ def test_seed_attributions(
         ("Analysts believe the talks will fail.", ["Analysts"]),
         ("Another 1,000 soldiers trained in demining will follow, it added.", ["it"]),
         ("China holds drills around the island it claims as its own.", []),
+        (
+            "North Korea's state news agency KCNA did not mention the deployment.",
+            ["North Korea's state news agency KCNA"],
+        ),
         ("It said nothing, and it claims the island.", []),
     ],
 )

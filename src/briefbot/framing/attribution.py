@@ -39,7 +39,7 @@ _NOT_SPEAKERS = {
     "what", "which", "who", "while", "when", "as", "but", "and", "if", "on", "in", "for", "during",
 }  # fmt: skip
 _STATE_MEDIA = re.compile(
-    rf"(?:(?:{_CAP}{_POSSESSIVE}|its|their)\s+(?:own\s+)?)?"
+    rf"(?:(?:(?:{_CAP}\s+){{0,2}}{_CAP}{_POSSESSIVE}|its|their)\s+(?:own\s+)?)?"
     r"state(?:-run|-owned|-controlled)?\s+(?:media|television|TV|news\s+agency|broadcaster|"
     r"press|newspaper|outlets?)"
     rf"(?:,?\s+{_CAP}(?:\s+{_CAP})*)?",
