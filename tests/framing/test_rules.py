@@ -368,3 +368,17 @@ def test_the_outlet_profile_lists_who_is_quoted_not_it(bot: Briefbot) -> None:
     assert report.comparison is not None
     profile = next(p for p in report.comparison.outlets if p.outlet == "Harbour Wire")
     assert [s.name for s in profile.quoted] == ["the intelligence service"]
+
+
+def test_a_name_opening_the_sentence_keeps_its_first_word(lexicon: Lexicon) -> None:
+    """Once listed as "Jong Un": the opener was dropped as a possible sentence-case word."""
+    from briefbot.framing.analyzer import unquoted_parties
+
+    text = (
+        "Kim Jong Un's regime has shipped soldiers to Russia, Seoul claims. "
+        "Residents of Riverside Heights were not told."
+    )
+    article = Article(id="a1", key="a1", title="Troops", source="Tribune", text=text)
+    parties = {p.name for p in unquoted_parties(analyze_text(text, lexicon), Citer(article, 1, []))}
+    assert "Kim Jong Un" in parties and "Jong Un" not in parties
+    assert "Riverside Heights" in parties

@@ -199,7 +199,10 @@ def _names(item: SentenceAnalysis, capitals: set[str]) -> list[tuple[str, int, i
     for match in _NAME.finditer(text):
         start, words = match.start(), match.group().split()
         opener = not text[: match.start()].strip(" \"'“‘(")
-        if opener and words and words[0] not in capitals:
+        # a capitalised opener is a name only when a name goes on after it ("Kim Jong Un's
+        # regime") or the article capitalises it elsewhere too
+        continued = len(words) > 1 and words[1][:1].isupper()
+        if opener and not continued and words and words[0] not in capitals:
             words[0] = words[0].casefold()
         while words and (words[0].strip(".,").casefold() in _NAME_STOP or words[0][:1].islower()):
             start = text.index(words[1], start + len(words[0])) if len(words) > 1 else match.end()
