@@ -19,6 +19,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e .
+	$(BIN)/python -m briefbot.backends.onnx_build || echo 'MiniLM stays on torch (see above)'
 	touch $@
 
 # llama-cpp-python compiles llama.cpp from source. It is built for a baseline that every x86-64
