@@ -255,7 +255,6 @@ class ConvertedMiniLM:
         self.folder = folder
         self.path = str(minilm_model_dir())
         self.batch_size = batch_size
-        self._lock = threading.Lock()
         self._runner: _Runner | None = None
         self._torch: MiniLMEmbedder | None = None
 
@@ -288,7 +287,7 @@ class ConvertedMiniLM:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
+        with _converted_lock:  # one model per process; 2 cores gain nothing from parallel calls
             runner = self._load()
             if runner is None:
                 assert self._torch is not None
@@ -300,6 +299,9 @@ class ConvertedMiniLM:
                 rows = order[start : start + self.batch_size]
                 out[rows] = _mean_pool(runner, [encoded[i] for i in rows])
         return _normalise(out)
+
+
+_converted_lock = threading.Lock()
 
 
 def _mean_pool(runner: _Runner, batch: list[Encoding]) -> Vectors:
@@ -316,6 +318,7 @@ def _mean_pool(runner: _Runner, batch: list[Encoding]) -> Vectors:
     return pooled
 
 
+@lru_cache(maxsize=2)
 def _openvino_runner(model: Path) -> _Runner:
     import openvino as ov
 
@@ -333,6 +336,7 @@ def _openvino_runner(model: Path) -> _Runner:
     return run
 
 
+@lru_cache(maxsize=2)
 def _onnx_runner(model: Path) -> _Runner:
     import onnxruntime as ort
 

@@ -97,13 +97,19 @@ def _int8(fp32: Path, work: Path, target: Path) -> None:
     )
     optimized.save_model_to_file(str(fused))
     target.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(
-        str(fused),
-        str(target),
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a line per tensor to the root logger
+    try:
+        quantize_dynamic(
+            str(fused),
+            str(target),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
 
 
 def build(folder: Path, source: Path | None = None, force: bool = False) -> None:
@@ -151,11 +157,16 @@ def ensure_built(folder: Path, kind: str) -> Path:
     try:
         build(folder)
     except Exception as exc:  # conversion libraries raise anything; remember it, then report
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-        folder.mkdir(parents=True, exist_ok=True)
-        marker.write_text(reason + "\n", encoding="utf-8")
+        reason = _remember_failure(folder, exc)
         raise ModelBuildError(f"building the converted MiniLM models failed: {reason}") from exc
     return path
+
+
+def _remember_failure(folder: Path, exc: Exception) -> str:
+    reason = (f"{type(exc).__name__}: {exc}".splitlines() or [""])[0][:500]
+    folder.mkdir(parents=True, exist_ok=True)
+    failed_marker(folder).write_text(reason + "\n", encoding="utf-8")
+    return reason
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -163,19 +174,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dir", type=Path, default=None, help="Default: BRIEFBOT_ONNX_MODEL_DIR.")
     parser.add_argument("--force", action="store_true", help="Rebuild, forgetting failures.")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)
     from briefbot.settings import load_settings
 
     folder = args.dir or converted_dir(load_settings().onnx_model_dir)
     try:
         build(folder, force=args.force)
-    except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-        folder.mkdir(parents=True, exist_ok=True)
-        failed_marker(folder).write_text(reason + "\n", encoding="utf-8")
+    except Exception as exc:  # remembered, so later starts use torch without trying again
+        reason = _remember_failure(folder, exc)
         raise SystemExit(
-            f"building the converted MiniLM models failed ({reason}); "
-            "the 'minilm' embedder will use torch"
+            f"building the converted MiniLM models failed ({reason}); the 'minilm' embedder "
+            "will use torch"
         ) from None
     for kind in KINDS:
         print(model_file(folder, kind))
