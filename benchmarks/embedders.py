@@ -3,13 +3,14 @@
     .venv/bin/python benchmarks/embedders.py --store DIR [--data ../shared/data] [--texts 128]
         [--rounds 3] [--no-write]
 
-``--store`` is a RealTimeQA store built with torch MiniLM (`benchmarks/qa.py --store DIR`); it
-is copied, never written. Throughput: the same chunk texts (every n-th chunk of the store)
-through torch (sentence-transformers, the baseline), OpenVINO bf16 and ONNX Runtime int8, in
-alternating rounds after a warm-up; texts/s is the median of the rounds. Cosine: each backend's
-vectors against torch's on those texts. Dense recall@5: every chunk of the store embedded by
-each backend (torch: the vectors the store holds) and each question's top 5 by exact cosine
-(no recency prior, no MMR: the embedding alone), scored as `benchmarks/qa.py` scores it.
+``--store`` is a RealTimeQA store (`benchmarks/ingest.py`; copied, never written); built with
+torch MiniLM, its vectors are torch's, else torch embeds its chunks too (about 13 minutes).
+Throughput: the same chunk texts (every n-th chunk of the store) through torch
+(sentence-transformers, the baseline), OpenVINO bf16 and ONNX Runtime int8, in alternating
+rounds after a warm-up; texts/s is the median of the rounds. Cosine: each backend's vectors
+against torch's on those texts. Dense recall@5: every chunk of the store embedded by each
+backend and each question's top 5 by exact cosine (no recency prior, no MMR: the embedding
+alone), scored as `benchmarks/qa.py` scores it.
 Decision rule (issue 16): a backend may be the default only where its recall@5 is within one
 point of torch's and its mean cosine to torch is at least 0.99.
 """
@@ -32,7 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import SHARED_DATA, machine, stamp, write_section
 
 from briefbot import Settings
-from briefbot.backends.embedders import Embedder, bf16_pays, cpu_flags, create_embedder
+from briefbot.backends.embedders import (
+    TORCH_NAME,
+    Embedder,
+    bf16_pays,
+    cpu_flags,
+    create_embedder,
+)
 from briefbot.backends.onnx_build import build
 from briefbot.evals.datasets import load_realtimeqa
 from briefbot.evals.scoring import contains_any
@@ -46,16 +53,14 @@ BACKENDS = {
 FLAGS_SHOWN = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
 
 
-def _chunks(store: Path) -> tuple[list[str], np.ndarray]:
-    """Every chunk text of the store and the torch vector it holds."""
+def _chunks(store: Path) -> tuple[list[str], np.ndarray | None]:
+    """Every chunk text of the store and, for a store built by torch, the vectors it holds."""
     import chromadb
 
     client = chromadb.PersistentClient(str(store))
     name = next(c.name for c in client.list_collections() if c.name.endswith("-chunks"))
     collection = client.get_collection(name)
     recorded = (collection.metadata or {}).get("embedder")
-    if recorded != "minilm:all-MiniLM-L6-v2":
-        raise SystemExit(f"{store} was built by {recorded!r}, not torch MiniLM")
     texts: list[str] = []
     vectors: list[Any] = []
     total = collection.count()
@@ -63,7 +68,7 @@ def _chunks(store: Path) -> tuple[list[str], np.ndarray]:
         page = collection.get(include=["documents", "embeddings"], limit=2000, offset=offset)
         texts += page["documents"]
         vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
-    return texts, np.concatenate(vectors)
+    return texts, np.concatenate(vectors) if recorded == TORCH_NAME else None
 
 
 def _recall(
@@ -143,11 +148,13 @@ def main() -> None:
         recall: dict[str, float] = {}
         for name, label in BACKENDS.items():
             embedder = embedders[name]
-            if name == "minilm-torch":
+            if name == "minilm-torch" and stored is not None:
                 chunk_vectors = stored
             else:
                 print(f"embedding {len(texts)} chunks with {label}", file=sys.stderr)
                 chunk_vectors = embedder.embed(texts)
+            if stored is None:  # built by another backend: torch's vectors come first
+                stored = chunk_vectors
             recall[name] = _recall(chunk_vectors, embedder.embed(questions), texts, answers)
             cosines = (vectors[name] * vectors["minilm-torch"]).sum(axis=1)
             chunk_cos = (chunk_vectors * stored).sum(axis=1)
