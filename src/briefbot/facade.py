@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from briefbot.backends.embedders import Embedder, create_embedder, preload
+from briefbot.backends.embedders import Embedder, create_embedder, embedder_for_store, preload
 from briefbot.backends.lexical import BM25Index, lexical_dir
 from briefbot.backends.memo import MemoEmbedder
 from briefbot.backends.store import ChromaStore
+from briefbot.errors import EmbedderMismatchError
 from briefbot.models import Article, Hit, IngestReport, SearchFilters, Skipped
 from briefbot.retrieval import Retrieval, create_retriever, judge_relevance
 from briefbot.settings import Settings, load_settings
@@ -77,8 +78,17 @@ class Briefbot:
                 settings = settings.model_copy(
                     update={"store_path": Path(location).expanduser(), "chroma_url": None}
                 )
+        given = embedder is not None
         embedder = embedder or create_embedder(settings)
-        chroma = ChromaStore(settings, embedder.name, embedder.dimension)
+        try:
+            chroma = ChromaStore(settings, embedder.name, embedder.dimension)
+        except EmbedderMismatchError as exc:
+            # The default 'minilm' follows the store: one built by torch stays on torch.
+            follow = None if given else embedder_for_store(settings, exc.recorded)
+            if follow is None:
+                raise
+            embedder = follow
+            chroma = ChromaStore(settings, embedder.name, embedder.dimension)
         return cls(settings, embedder, chroma)
 
     def with_settings(self, **updates: Any) -> Briefbot:

@@ -124,7 +124,16 @@ class Settings(BaseSettings):
     # --- embeddings and chunking -------------------------------------------------------
     embedder: str = Field(
         default="minilm",
-        description="Embedder name from the registry: 'minilm' (local, offline) or 'openai'.",
+        description="Embedder name from the registry: 'minilm' (local, offline: OpenVINO bf16 "
+        "where the CPU has bf16 instructions, else torch; a store keeps the backend that built "
+        "it), 'minilm-bf16' (OpenVINO bf16), 'minilm-int8' (ONNX Runtime int8, faster but "
+        "below the recall rule), 'minilm-torch' (sentence-transformers on torch) or 'openai'.",
+    )
+    onnx_model_dir: Path | None = Field(
+        default=None,
+        description="Directory of the MiniLM models converted for OpenVINO and ONNX Runtime "
+        "(`python -m briefbot.backends.onnx_build`, run by `make install`; built at first use "
+        "when missing). Default: a folder in the user's cache directory.",
     )
     openai_embedding_model: str = Field(
         default="text-embedding-3-small", description="Model used by the 'openai' embedder."

@@ -26,7 +26,7 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.real_model
 
-MODEL_LIBRARIES = ("torch", "sentence_transformers", "transformers")
+MODEL_LIBRARIES = ("torch", "sentence_transformers", "transformers", "openvino")
 OTHER_COMMANDS_LIBRARIES = (
     "scipy",
     "datasketch",

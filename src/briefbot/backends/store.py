@@ -310,7 +310,8 @@ class ChromaStore:
             raise EmbedderMismatchError(
                 f"the store at {self.location} was built with embedder {recorded!r}, "
                 f"but {embedder_name!r} is configured; set BRIEFBOT_EMBEDDER to match or use "
-                "another store"
+                "another store",
+                recorded=str(recorded),
             )
         return _GuardedCollection(collection, self.client, self.location)
 
