@@ -142,3 +142,24 @@ def test_a_collection_rebuilt_by_another_store_is_found_again(settings: Settings
     writer.rebuild_vectors("chunks", embedder.embed)
     assert reader.count_chunks() == len(before) and _records(reader) == before
     assert reader.query_chunks(embedder.embed([TEXT])[0], 1)
+
+
+def test_a_chunk_deleted_while_a_query_runs_is_skipped(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma can return the id of a chunk a concurrent writer just deleted, with no record
+    (seen under concurrent reads and writes): the query leaves it out instead of failing."""
+    article = news_article(TEXT, "Engineers", source="Yonhap")
+    store, embedder = store_with(settings, article)
+    query = store.chunks.query
+
+    def racing(**kwargs: object) -> dict[str, list[list[object]]]:
+        result = query(**kwargs)
+        result["metadatas"][0][0] = None
+        result["documents"][0][0] = None
+        return result
+
+    monkeypatch.setattr(store.chunks, "query", racing)
+    found = store.query_chunks(embedder.embed(["engineers"])[0], 3)
+    assert len(found) == min(3, store.count_chunks()) - 1
+    assert all(TEXT[c.start : c.end] == c.text for c, _ in found)

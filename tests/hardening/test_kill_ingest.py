@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from briefbot import Briefbot, Settings
-from briefbot.backends.embedders import Embedder
 from briefbot.backends.lexical import indexed_chunk_ids
 from tests.hardening.corpus import article_records, write_jsonl
 
@@ -59,9 +58,10 @@ def _keyword_chunk_ids(store: Path) -> set[str] | None:
     return None if found is None else found[1]
 
 
-def store_state(store: Path, embedder: Embedder) -> dict[str, Any]:
+def store_state(store: Path) -> dict[str, Any]:
+    """What the CLI stored, read with the embedder backend that built the store."""
     settings = Settings(store_path=store, _env_file=None)  # type: ignore[call-arg]
-    bot = Briefbot.open(settings=settings, embedder=embedder)
+    bot = Briefbot.open(settings=settings)
     chunks = sorted(bot.store.iter_chunks(), key=lambda c: c.id)
     vectors = bot.store.chunk_embeddings([c.id for c in chunks])
     return {
@@ -76,7 +76,7 @@ def store_state(store: Path, embedder: Embedder) -> dict[str, Any]:
     }
 
 
-def test_kill_mid_ingest_then_rerun_equals_one_go(tmp_path: Path, minilm: Embedder) -> None:
+def test_kill_mid_ingest_then_rerun_equals_one_go(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "news.jsonl", article_records(ARTICLES, sentences=12))
     reference, killed = tmp_path / "one-go", tmp_path / "killed"
 
@@ -110,7 +110,7 @@ def test_kill_mid_ingest_then_rerun_equals_one_go(tmp_path: Path, minilm: Embedd
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert json.loads(doctor.stdout)["ok"] is True
 
-    expected, actual = store_state(reference, minilm), store_state(killed, minilm)
+    expected, actual = store_state(reference), store_state(killed)
     assert actual["articles"] == expected["articles"]
     assert actual["chunks"] == expected["chunks"]
     np.testing.assert_allclose(actual["vectors"], expected["vectors"], atol=1e-5)

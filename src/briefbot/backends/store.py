@@ -461,6 +461,8 @@ class ChromaStore:
             where=where,
             include=["documents", "metadatas", "distances"],
         )
+        # A writer deleting chunks while the query runs can leave an id whose record is
+        # already gone (no metadata): that chunk is no longer in the store, so it is skipped.
         return [
             (chunk_from_record(cid, doc, meta), 1.0 - float(distance))
             for cid, doc, meta, distance in zip(
@@ -470,6 +472,7 @@ class ChromaStore:
                 result["distances"][0],
                 strict=True,
             )
+            if meta is not None and doc is not None
         ]
 
     def query_articles(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
