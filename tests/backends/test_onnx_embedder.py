@@ -65,7 +65,9 @@ def test_the_long_text_is_longer_than_the_model_reads(minilm: Embedder) -> None:
     assert minilm.count_tokens([LONG])[0] > 3 * 256
 
 
-@pytest.mark.parametrize(("name", "floor"), [("minilm-bf16", 0.99), ("minilm-int8", 0.98)])
+@pytest.mark.parametrize(
+    ("name", "floor"), [("minilm-fp32", 0.99999), ("minilm-bf16", 0.99), ("minilm-int8", 0.98)]
+)
 def test_converted_vectors_are_close_to_torch(
     name: str, floor: float, converted: Path, tmp_path: Path, minilm: Embedder
 ) -> None:
@@ -100,8 +102,8 @@ def test_token_counts_and_offsets_are_torchs(
     [
         ({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}, BF16_NAME),  # AMD EPYC (Zen 4/5)
         ({"avx2", "avx512f", "amx_tile", "amx_bf16", "amx_int8"}, BF16_NAME),  # Xeon with AMX
-        ({"avx2", "avx512f", "avx512_vnni"}, TORCH_NAME),  # VNNI but no bf16
-        ({"avx2", "fma"}, TORCH_NAME),
+        ({"avx2", "avx512f", "avx512_vnni"}, TORCH_NAME),  # VNNI but no bf16: fp32
+        ({"avx2", "fma"}, TORCH_NAME),  # AMD EPYC with AVX2 only: fp32
         (set(), TORCH_NAME),  # no /proc/cpuinfo
     ],
 )
@@ -111,8 +113,25 @@ def test_the_default_uses_openvino_bf16_only_where_the_cpu_has_bf16(
     monkeypatch.setattr(embedders, "cpu_flags", lambda: frozenset(flags))
     embedder = create_embedder(_settings(tmp_path / "models", tmp_path))
     assert embedder.name == expected
-    assert isinstance(embedder, MiniLMEmbedder if expected == TORCH_NAME else ConvertedMiniLM)
-    assert create_embedder(_settings(tmp_path, tmp_path, "minilm-torch")).name == TORCH_NAME
+    assert isinstance(embedder, ConvertedMiniLM)  # OpenVINO either way, fp32 without bf16
+    assert embedder.precision == ("f32" if expected == TORCH_NAME else "bf16")
+    torch = create_embedder(_settings(tmp_path, tmp_path, "minilm-torch"))
+    assert isinstance(torch, MiniLMEmbedder) and torch.name == TORCH_NAME
+
+
+def test_batches_pad_little_and_keep_every_text() -> None:
+    lengths = [48, 9, 43, 10, 39, 13, 33, 16, 30, 16, 29, 17, 25, 21, 22, 21]
+    batches = embedders.padding_batches(lengths, batch_size=64)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded < 1.3 * sum(lengths) < len(lengths) * max(lengths)
+    for batch in batches:
+        longest = max(lengths[i] for i in batch)
+        assert min(lengths[i] for i in batch) >= embedders.WIDTH_DROP * longest
+    chunks = embedders.padding_batches([256] * 10, batch_size=64)
+    assert [len(b) for b in chunks] == [4, 4, 2]  # 1,024 padded positions at most
+    assert [len(b) for b in embedders.padding_batches([5] * 10, batch_size=3)] == [3, 3, 3, 1]
+    assert embedders.padding_batches([], batch_size=8) == []
 
 
 def test_the_cpu_flags_are_read_from_proc_cpuinfo() -> None:
@@ -183,8 +202,9 @@ def test_a_store_keeps_the_backend_that_built_it(
     monkeypatch.setattr(embedders, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
     old = _settings(converted, tmp_path / "old")
     ChromaStore(old, TORCH_NAME, 384)  # a store built before the converted backends existed
-    bot = Briefbot.open(settings=old)
-    assert isinstance(bot.embedder, MiniLMEmbedder) and bot.embedder.name == TORCH_NAME
+    bot = Briefbot.open(settings=old)  # its fp32 vectors: OpenVINO computes them in fp32
+    assert isinstance(bot.embedder, ConvertedMiniLM) and bot.embedder.name == TORCH_NAME
+    assert bot.embedder.precision == "f32"
 
     new = _settings(converted, tmp_path / "new")
     bot = Briefbot.open(settings=new)
