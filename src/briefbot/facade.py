@@ -55,9 +55,13 @@ class Briefbot:
         self.store = store
         self._lock = threading.RLock()
         self.bm25 = bm25 or BM25Index(store, lexical_dir(settings))
-        self.retriever = create_retriever(settings.retriever, store, embedder, self.bm25, settings)
-        self._ingestor: Ingestor | None = None
         self._memo = MemoEmbedder(embedder)
+        # Through the memo, a question embedded for the search is not embedded again when
+        # the answer scores its sentences against it.
+        self.retriever = create_retriever(
+            settings.retriever, store, self._memo, self.bm25, settings
+        )
+        self._ingestor: Ingestor | None = None
         self._background_watch: BackgroundWatch | None = None
         self._watch_lock = threading.Lock()  # not _lock: that one is held through ingests
 
@@ -278,7 +282,7 @@ class Briefbot:
         """The ``ask`` flow (built once: it holds the LLM client when one is configured)."""
         from briefbot.answers.ask import Answerer
 
-        return Answerer(self.retrieve, self.embedder, self.settings, articles=self.store)
+        return Answerer(self.retrieve, self.memo_embedder, self.settings, articles=self.store)
 
     def ask(
         self,

@@ -263,12 +263,20 @@ def fetch_candidates(
     if article_ids is not None and not article_ids:
         return Candidates()
     vector = embedder.embed([query])[0]
-    by_cosine = store.query_chunks(vector, pool, chunk_where(filters, article_ids)) if dense else []
+    where = chunk_where(filters, article_ids)
+    nearest = store.nearest_chunks(vector, pool, where, embeddings=embeddings) if dense else []
+    by_cosine = [(c, s) for c, s, _ in nearest]
     found = index.search(query, pool, filters, article_ids) if index is not None else []
     chunks = {c.id: c for c, _ in by_cosine}
+    stored = {c.id: v for c, _, v in nearest if v is not None}
     missing = [cid for cid, _ in found if cid not in chunks]
-    chunks.update({c.id: c for c in store.get_chunks(missing)})
-    stored = store.chunk_embeddings(list(chunks)) if embeddings else {}
+    # One read each: the nearest chunks come with their vectors, the keyword-only ones too.
+    if embeddings:
+        for chunk, stored_vector in store.get_chunks_with_embeddings(missing):
+            chunks[chunk.id] = chunk
+            stored[chunk.id] = stored_vector
+    else:
+        chunks.update({c.id: c for c in store.get_chunks(missing)})
     similarity = cosine_to(vector, stored)
     similarity.update({c.id: s for c, s in by_cosine})
     lexical_scores = {cid: score for cid, score in found if cid in chunks}

@@ -433,6 +433,20 @@ class ChromaStore:
             )
         ]
 
+    def get_chunks_with_embeddings(self, chunk_ids: Sequence[str]) -> list[tuple[Chunk, Vectors]]:
+        """The chunks and their stored vectors, in one read."""
+        if not chunk_ids:
+            return []
+        page = self.chunks.get(
+            ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"]
+        )
+        return [
+            (chunk_from_record(cid, doc, meta), np.asarray(vec, dtype=np.float32))
+            for cid, doc, meta, vec in zip(
+                page["ids"], page["documents"], page["metadatas"], page["embeddings"], strict=True
+            )
+        ]
+
     def iter_chunks(self) -> Iterator[Chunk]:
         for page in self._paged_get(self.chunks, ["documents", "metadatas"]):
             for cid, doc, meta in zip(
@@ -451,37 +465,42 @@ class ChromaStore:
 
     def query_chunks(self, vector: Vectors, k: int, where: Any = None) -> list[tuple[Chunk, float]]:
         """Nearest chunks with their cosine similarity."""
-        total = self.count_chunks()
-        if total == 0:
-            return []
+        return [(c, s) for c, s, _ in self.nearest_chunks(vector, k, where, embeddings=False)]
+
+    def nearest_chunks(
+        self, vector: Vectors, k: int, where: Any = None, *, embeddings: bool = True
+    ) -> list[tuple[Chunk, float, Vectors | None]]:
+        """Nearest chunks with their cosine similarity and, if ``embeddings``, their stored
+        vector, in one query (Chroma returns fewer than ``k`` from a smaller store)."""
         self._refuse_damaged_index("chunks")
+        include = ["documents", "metadatas", "distances", *(["embeddings"] if embeddings else [])]
         result = self.chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(k, total),
-            where=where,
-            include=["documents", "metadatas", "distances"],
+            query_embeddings=[vector.tolist()], n_results=k, where=where, include=include
         )
+        vectors = result["embeddings"][0] if embeddings else [None] * len(result["ids"][0])
         # A writer deleting chunks while the query runs can leave an id whose record is
         # already gone (no metadata): that chunk is no longer in the store, so it is skipped.
         return [
-            (chunk_from_record(cid, doc, meta), 1.0 - float(distance))
-            for cid, doc, meta, distance in zip(
+            (
+                chunk_from_record(cid, doc, meta),
+                1.0 - float(distance),
+                None if vec is None else np.asarray(vec, dtype=np.float32),
+            )
+            for cid, doc, meta, distance, vec in zip(
                 result["ids"][0],
                 result["documents"][0],
                 result["metadatas"][0],
                 result["distances"][0],
+                vectors,
                 strict=True,
             )
             if meta is not None and doc is not None
         ]
 
     def query_articles(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
-        total = self.count_articles()
-        if total == 0:
-            return []
         self._refuse_damaged_index("articles")
         result = self.articles.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, total), include=["distances"]
+            query_embeddings=[vector.tolist()], n_results=k, include=["distances"]
         )
         return [
             (aid, 1.0 - float(d))
