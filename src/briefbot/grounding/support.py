@@ -41,7 +41,7 @@ from briefbot.backends.embedders import Embedder
 from briefbot.errors import ConfigError
 from briefbot.text.facts import Facts, dates, disagree, numbers
 from briefbot.text.sentences import split_sentences
-from briefbot.text.words import content_words, covered, normalise, stem
+from briefbot.text.words import Vocabulary, content_words, covered, normalise, stem, vocabulary_of
 
 MODEL_FILE = "support_model.json"
 FEATURES = (
@@ -126,7 +126,7 @@ def lexical_recall(claim_words: Sequence[str], premise: str) -> float:
     """Share of the claim's content words found in the premise (1.0 for no content words)."""
     if not claim_words:
         return 1.0
-    vocabulary = set(content_words(premise))
+    vocabulary = vocabulary_of(premise)
     return sum(covered(w, vocabulary) for w in claim_words) / len(claim_words)
 
 
@@ -180,11 +180,11 @@ class Premise:
     sentences: list[Evidence]
     spans: list[Evidence]  # each sentence, then each two adjacent sentences of one part
     span_sentences: list[tuple[int, ...]]  # which sentences each span is made of
-    span_vocabularies: list[set[str]]
+    span_vocabularies: list[Vocabulary]
     span_bigrams: list[set[tuple[str, ...]]]
     span_pairs: list[set[tuple[str, ...]]]
     pairs: set[tuple[str, ...]]
-    vocabulary: set[str]
+    vocabulary: Vocabulary
     trigrams: set[tuple[str, ...]]
     numbers: set[str]
     dates: set[str]
@@ -217,13 +217,13 @@ class Premise:
             sentences=sentences,
             spans=spans,
             span_sentences=span_sentences,
-            span_vocabularies=[set(content_words(s.text)) for s in spans],
+            span_vocabularies=[vocabulary_of(s.text) for s in spans],
             span_bigrams=[set().union(*(bigrams[i] for i in ids)) for ids in span_sentences],
             span_pairs=[
                 _window_pairs([w for i in ids for w in prefixes[i]]) for ids in span_sentences
             ],
             pairs=set().union(*(_window_pairs(p) for p in prefixes)),
-            vocabulary=set(content_words(whole)),
+            vocabulary=vocabulary_of(whole),
             trigrams=set().union(*(_ngrams(t, 3) for t in tokens)),
             numbers=set(numbers(whole, words=True)),
             dates=set(dates(whole)),
@@ -387,7 +387,7 @@ class SupportChecker:
         score = restatement_score(recall, self.similarity(claim, other), facts, len(missing))
         supported = not missing and score >= RESTATEMENT_THRESHOLD
         evidence = [Evidence(0, 0, len(other), other)]
-        other_words = set(content_words(other))
+        other_words = vocabulary_of(other)
         novel = [w for w in claim_words if not covered(w, other_words)]
         return Support(supported, score, missing, evidence, _surface(claim, novel))
 
@@ -438,7 +438,7 @@ def _completing_spans(claim: str, facts: Facts, premise: Premise, best: int) -> 
             break
         if sentence.part == span.part and span.start <= sentence.start < span.end:
             continue
-        vocabulary = set(content_words(sentence.text))
+        vocabulary = vocabulary_of(sentence.text)
         still = facts.missing_from(sentence.text) if lacking_facts else []
         facts_held = [f for f in lacking_facts if f not in still]
         words_held = [w for w in lacking_words if covered(w, vocabulary)]

@@ -127,9 +127,46 @@ def _word_match(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return len(short) >= 4 and long.startswith(short)
+    return len(short) >= MIN_PREFIX and long.startswith(short)
 
 
-def covered(word: str, vocabulary: set[str]) -> bool:
+MIN_PREFIX = 4
+"""A word matches a longer one it begins ('demin' of 'deminer') from this many letters."""
+
+
+class Vocabulary(frozenset[str]):
+    """Stemmed words with the prefixes ``covered`` matches indexed on first use, so a test is a
+    few set lookups instead of a scan of every word (the answer's rival search makes many)."""
+
+    _prefixes: frozenset[str] | None = None
+
+    def prefixes(self) -> frozenset[str]:
+        if self._prefixes is None:
+            self._prefixes = frozenset(
+                w[:i] for w in self if len(w) >= MIN_PREFIX for i in range(MIN_PREFIX, len(w) + 1)
+            )
+        return self._prefixes
+
+
+def vocabulary_of(text: str) -> Vocabulary:
+    """The content words of ``text``, indexed for ``covered`` (remembered for a sentence)."""
+    if len(text) <= _REMEMBERED_CHARS:
+        return _remembered_vocabulary(text)
+    return Vocabulary(content_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _remembered_vocabulary(text: str) -> Vocabulary:
+    return Vocabulary(content_words(text))
+
+
+def covered(word: str, vocabulary: set[str] | frozenset[str]) -> bool:
     """Whether a stemmed word (or a word it prefixes, e.g. 'demin' of 'deminer') is there."""
-    return word in vocabulary or any(_word_match(word, other) for other in vocabulary)
+    if word in vocabulary:
+        return True
+    if isinstance(vocabulary, Vocabulary):
+        return len(word) >= MIN_PREFIX and (
+            word in vocabulary.prefixes()
+            or any(word[:i] in vocabulary for i in range(MIN_PREFIX, len(word)))
+        )
+    return any(_word_match(word, other) for other in vocabulary)
