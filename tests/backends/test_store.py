@@ -10,7 +10,7 @@ import pytest
 from briefbot.backends.store import ChromaStore, chunk_where
 from briefbot.errors import EmbedderMismatchError, NotFoundError
 from briefbot.ingest.chunking import chunk_article
-from briefbot.models import Article, SearchFilters
+from briefbot.models import Article, Outlet, SearchFilters
 from briefbot.settings import Settings
 from tests.fakes import FakeEmbedder, news_article
 
@@ -163,3 +163,36 @@ def test_a_chunk_deleted_while_a_query_runs_is_skipped(
     found = store.query_chunks(embedder.embed(["engineers"])[0], 3)
     assert len(found) == min(3, store.count_chunks()) - 1
     assert all(TEXT[c.start : c.end] == c.text for c, _ in found)
+
+
+def test_remembered_article_records_follow_another_process_merge_and_delete(
+    settings: Settings,
+) -> None:
+    """A reader remembers article records between searches; a wire-copy merge (a new outlet,
+    no new text) or a delete by another writer is seen on its next read, not served stale."""
+    article = news_article(TEXT, "Engineers", source="Yonhap")
+    other = news_article("Floods hit the coast of Peru on Monday, officials said.", "Floods")
+    reader, embedder = store_with(settings, article, other)
+    first = reader.article_records([article.id, other.id, "no-such-article"])
+    assert set(first) == {article.id, other.id}
+    assert reader.article_records([article.id]) == {article.id: first[article.id]}
+
+    writer = ChromaStore(settings, embedder.name, embedder.dimension)
+    before = reader.generation().committed
+    merged = writer.article(article.id).model_copy(
+        update={"also_published": [Outlet(name="Reuters", url="https://example.com/r")]}
+    )
+    writer.update_article_metadata(merged)
+    assert reader.generation().committed == before + 1
+    assert "Reuters" in str(reader.article_records([article.id])[article.id]["also_published"])
+    assert [o.name for o in reader.article(article.id).also_published] == ["Reuters"]
+
+    writer.delete_article(other.id)
+    assert reader.article_records([article.id, other.id]).keys() == {article.id}
+
+
+def test_a_caller_cannot_change_the_remembered_records(settings: Settings) -> None:
+    article = news_article(TEXT, "Engineers", source="Yonhap")
+    store, _ = store_with(settings, article)
+    store.article_records([article.id])[article.id]["title"] = "Changed"
+    assert store.article_records([article.id])[article.id]["title"] == "Engineers"

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +50,8 @@ Kind = Literal["articles", "chunks"]
 HEAD = "head"
 """Id of the record in the changes collection that holds the last committed generation."""
 _PAGE = 1000
+RECORDS_REMEMBERED = 4096
+"""Article records a store remembers between searches (see ``article_records``)."""
 _REBUILT, _DAMAGED = "-rebuilt", "-damaged"
 """Suffixes of the collection a rebuild writes beside the damaged one, and of the damaged one
 while the rebuilt one takes its name."""
@@ -289,6 +293,9 @@ class ChromaStore:
         self.write_lock = StoreWriteLock(settings)
         self._index_states: dict[str, tuple[tuple[str, int, int], ...]] = {}
         self._segments: dict[str, VectorSegment] = {}
+        self._records: OrderedDict[str, Metadata] = OrderedDict()
+        self._records_at: Generation | None = None
+        self._records_lock = threading.Lock()
         prefix = settings.collection_prefix
         self.articles = self._collection(f"{prefix}-articles", embedder_name, dimension)
         self.chunks = self._collection(f"{prefix}-chunks", embedder_name, dimension)
@@ -369,11 +376,37 @@ class ChromaStore:
             yield from zip(page["ids"], page["documents"], page["metadatas"], strict=True)
 
     def article_records(self, ids: Sequence[str]) -> dict[str, Metadata]:
-        """Metadata of the given article ids that exist."""
+        """Metadata of the given article ids that exist (committed as of the last generation).
+
+        Every search asks for its candidates' articles, so records are remembered while the
+        store's generation stands still: every write, merge and delete advances it (in any
+        process), and reading it is one small record against a read of every record asked for.
+        """
         if not ids:
             return {}
-        page = self.articles.get(ids=list(dict.fromkeys(ids)), include=["metadatas"])
-        return dict(zip(page["ids"], page["metadatas"], strict=True))
+        wanted = list(dict.fromkeys(ids))
+        at = self.generation()
+        with self._records_lock:
+            if at != self._records_at:
+                self._records.clear()
+                self._records_at = at
+            known = {i: self._records[i] for i in wanted if i in self._records}
+        missing = [i for i in wanted if i not in known]
+        if missing:
+            page = self.articles.get(ids=missing, include=["metadatas"])
+            fetched = dict(zip(page["ids"], page["metadatas"], strict=True))
+            with self._records_lock:
+                if self._records_at == at:
+                    self._records.update(fetched)
+                    while len(self._records) > RECORDS_REMEMBERED:
+                        self._records.popitem(last=False)
+            known.update(fetched)
+        return {i: dict(known[i]) for i in wanted if i in known}
+
+    def _forget_records(self) -> None:
+        with self._records_lock:
+            self._records.clear()
+            self._records_at = None
 
     def all_article_records(self) -> dict[str, Metadata]:
         records: dict[str, Metadata] = {}
@@ -667,6 +700,7 @@ class ChromaStore:
         damaged one removed. An interruption leaves the old collection, or a finished copy
         that the next open renames (``_finish_swap``).
         """
+        self._forget_records()  # the records are read back into a new collection
         with self.write_lock:
             old = self.collection(kind)
             records = self.stored_records(kind)
@@ -808,7 +842,12 @@ class ChromaStore:
             meta = article_metadata(article, str(current.get("minhash", "")))
             if "gen" in current:  # its chunks are unchanged: derived indexes have nothing to do
                 meta["gen"] = current["gen"]
+            generation = self._next_generation()
             self.articles.update(ids=[article.id], metadatas=[meta])
+            # The generation moves although no record carries it: every process that remembers
+            # article records (``article_records``) sees the new outlet list.
+            self._advance(generation)
+            self._forget_records()
 
     def delete_article(self, article_id: str) -> int:
         """Record the deletion (a tombstone), remove the record (readers stop seeing it), then

@@ -135,7 +135,8 @@ class Ingestor:
                 raise
             if progress:
                 progress(len(articles), len(articles), "done")
-        if self.on_change and (report.added or report.replaced):
+        # A wire-copy merge (``duplicates``) rewrites a record and advances the generation too.
+        if self.on_change and (report.added or report.replaced or report.duplicates):
             self.on_change()
         return report
 
