@@ -6,7 +6,7 @@
 ``--store`` is a RealTimeQA store (`benchmarks/ingest.py`; copied, never written); built with
 torch MiniLM, its vectors are torch's, else torch embeds its chunks too (about 13 minutes).
 Throughput: the same chunk texts (every n-th chunk of the store) through torch
-(sentence-transformers, the baseline), OpenVINO bf16 and ONNX Runtime int8, in alternating
+(sentence-transformers, the baseline), OpenVINO fp32 and bf16 and ONNX Runtime int8, in alternating
 rounds after a warm-up; texts/s is the median of the rounds. Cosine: each backend's vectors
 against torch's on those texts. Dense recall@5: every chunk of the store embedded by each
 backend and each question's top 5 by exact cosine (no recency prior, no MMR: the embedding
@@ -47,6 +47,7 @@ from briefbot.evals.scoring import contains_any
 SECTION = "Embedders: MiniLM on torch, OpenVINO bf16 and ONNX Runtime int8"
 BACKENDS = {
     "minilm-torch": "torch fp32 (sentence-transformers)",
+    "minilm-fp32": "OpenVINO fp32",
     "minilm-bf16": "OpenVINO bf16",
     "minilm-int8": "ONNX Runtime int8",
 }
@@ -176,7 +177,7 @@ def main() -> None:
 
     flags = cpu_flags()
     shown = ", ".join(f for f in FLAGS_SHOWN if f in flags) or "none of " + ", ".join(FLAGS_SHOWN)
-    default = "OpenVINO bf16" if bf16_pays(flags) else "torch"
+    default = "OpenVINO bf16" if bf16_pays(flags) else "OpenVINO fp32"
     command = " ".join(["python", "benchmarks/embedders.py", *map(shlex.quote, sys.argv[1:])])
     text = "\n\n".join(
         [
@@ -205,9 +206,10 @@ def main() -> None:
             "Decision rule: a backend may be the default only where it keeps dense recall@5 "
             "within one point of torch's in the same run and a mean cosine of at least 0.99 to "
             "the torch vectors. `minilm` (the default) is OpenVINO bf16 on CPUs with "
-            "`avx512_bf16` or `amx_bf16` and torch elsewhere (the bf16 hint needs those "
-            "instructions; fp32 graphs, ONNX Runtime with fusions, gave only 1.0-1.2x in the "
-            "earlier exploration, not rerun here); ONNX Runtime int8 "
+            "`avx512_bf16` or `amx_bf16` (without them OpenVINO runs the bf16 hint in fp32, so "
+            "that row is fp32 there) and OpenVINO fp32 elsewhere, torch's own vectors with less "
+            "overhead per call (it matters for a one-line question more than for these "
+            "batches); ONNX Runtime int8 "
             "stays opt-in (`BRIEFBOT_EMBEDDER=minilm-int8`) wherever it misses the recall rule. "
             f"On this machine the default is {default}.",
         ]
