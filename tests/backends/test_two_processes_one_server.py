@@ -50,13 +50,18 @@ print(json.dumps({"builds": bot.bm25.builds, "hits": [h.chunk.article_id for h i
       flush=True)
 sys.stdin.readline()
 start = time.monotonic()
-lexical = []
-while time.monotonic() - start < 30 and not lexical:
+lexical, hybrid = [], []
+# Chroma's server can answer a vector query from before a write another client has just made
+# (seen in CI: the keyword index had the article, the dense ranking not yet), so both searches
+# are retried until the article leads, within the same few seconds.
+while time.monotonic() - start < 30:
     lexical = bot.bm25.search(query, 5)
-    if not lexical:
-        time.sleep(0.05)
+    hybrid = bot.search(query, 3) if lexical else []
+    found = {cid.split(":")[0] for cid, _ in lexical}
+    if hybrid and hybrid[0].chunk.article_id in found:
+        break
+    time.sleep(0.05)
 elapsed = time.monotonic() - start
-hybrid = bot.search(query, 3)
 dense = create_retriever("dense", bot.store, bot.embedder, bot.bm25, bot.settings)
 update = bot.bm25.last_update
 print(json.dumps({
